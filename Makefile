@@ -1,0 +1,35 @@
+# Two entry points do all set-up on a fresh machine: `make serve` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 5006
+# The pinned CPU wheel installs from local disk here; elsewhere the range in pyproject applies.
+TORCH  ?= torch==2.13.0
+
+.PHONY: serve test test-fast install bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)" || $(PY) -m pip install -q "torch>=2.4"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Binds to localhost only; see README "Serving to others" before exposing it.
+serve: install
+	$(VENV)/bin/panel serve apps/index.py apps/grokking.py --index index \
+	  --address $(HOST) --port $(PORT) --allow-websocket-origin=$(HOST):$(PORT) \
+	  --allow-websocket-origin=localhost:$(PORT)
+
+# The whole suite: fast, slow (phenomena) and ui (browser) tiers.
+test: install
+	$(PY) -m pytest -v --durations=15
+
+# What a developer runs while iterating.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not ui"
+
+clean:
+	rm -rf $(VENV) runs tests/artifacts

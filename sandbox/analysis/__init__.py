@@ -1,0 +1,1 @@
+"""Pure functions on arrays. No torch modules, no Panel."""

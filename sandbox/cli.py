@@ -1,0 +1,83 @@
+"""Headless command line: `python -m sandbox run grokking --preset fast --steps 3000 --out runs/`.
+
+Flags for a study's parameters are generated from its Config class, so the CLI, the
+widgets and the URL all accept the same names with the same bounds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import param
+
+from .runtime.device import configure_cpu_threads
+from .runtime.runner import Runner, RunnerState
+from .runtime.store import RunRecord, save_run
+from .studies import STUDIES, get_study
+
+_TYPES = {param.Integer: int, param.Number: float, param.Boolean: lambda s: s.lower() in ("1", "true", "yes")}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
+    group = parser.add_argument_group("study parameters (override the preset)")
+    for name, p in config_cls.param.objects("existing").items():
+        if name == "name":
+            continue
+        kind = next((t for cls, t in _TYPES.items() if isinstance(p, cls)), str)
+        choices = list(p.objects) if isinstance(p, param.Selector) else None
+        group.add_argument(f"--{name.replace('_', '-')}", dest=f"param_{name}", type=kind,
+                           choices=choices, default=None, help=p.doc)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list studies and their presets")
+    run = commands.add_parser("run", help="train a study headless and save the run")
+    studies = run.add_subparsers(dest="study", required=True)
+    for name, study in sorted(STUDIES.items()):
+        sub = studies.add_parser(name, help=study.title)
+        sub.add_argument("--preset", default=study.DEFAULT_PRESET, choices=list(study.PRESETS))
+        sub.add_argument("--steps", type=int, default=1000, help="optimisation steps to run")
+        sub.add_argument("--out", default="runs", help="run store root (a run directory is created inside)")
+        sub.add_argument("--name", default=None, help="run directory name (default: time stamp + preset)")
+        sub.add_argument("--snapshot-every", type=int, default=50, help="steps between recorded snapshots")
+        sub.add_argument("--keep", type=int, default=60, help="most snapshots kept in the run")
+        _add_config_flags(sub, study.Config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        for name, study in sorted(STUDIES.items()):
+            print(f"{name}: {study.title}\n  presets: {', '.join(study.PRESETS)}")
+        return 0
+    if args.steps < 1:
+        print("error: --steps must be at least 1", file=sys.stderr)
+        return 2
+    overrides = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
+    try:
+        study = get_study(args.study)(preset=args.preset, **overrides)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_cpu_threads()
+    runner = Runner(study, snapshot_every=args.snapshot_every, ring_capacity=args.keep)
+    started, done = time.perf_counter(), 0
+    chunk = max(1, args.steps // 20)
+    while done < args.steps and runner.state != RunnerState.ERROR:
+        snap = runner.run_headless(min(chunk, args.steps - done))
+        done = runner.step
+        shown = "  ".join(f"{k}={v:.4g}" for k, v in snap.scalars.items() if k.startswith(("loss.", "acc.")))
+        print(f"step {runner.step:>7}  {runner.step / (time.perf_counter() - started):7.1f} steps/s  {shown}", flush=True)
+        if runner.message:
+            break
+    record = RunRecord(study=study.name, preset=study.preset, params=study.config.values(),
+                       rows=runner.history.since(0), snapshots=runner.ring.items(), state=study.state_dict())
+    path = save_run(args.out, record, args.name)
+    if runner.message:
+        print(runner.message, file=sys.stderr)
+    print(f"saved {path}")
+    return 1 if runner.state == RunnerState.ERROR else 0

@@ -1,0 +1,1 @@
+"""Small nn.Modules only; none of them knows about training loops or views."""

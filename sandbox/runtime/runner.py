@@ -1,0 +1,248 @@
+"""The Runner: one study, one daemon thread, commands in, snapshots out.
+
+The UI never calls into the study. It sends commands (start, pause, step n, reset,
+set a parameter), which the thread applies *between* optimisation steps, and it reads
+the latest Snapshot from a one-slot mailbox. Everything the thread raises is caught and
+turned into the `error` state with a message; Reset recovers.
+"""
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from enum import Enum
+from typing import Any, Callable
+
+from .history import History, SnapshotRing
+from .snapshot import Mailbox, Snapshot
+
+
+class RunnerState(str, Enum):
+    IDLE = "idle"          # built, waiting for Start
+    RUNNING = "running"
+    PAUSED = "paused"
+    ERROR = "error"        # the last step raised; Reset recovers
+    STOPPED = "stopped"    # the thread is gone (session closed)
+
+
+class _StepRate:
+    """Steps per second over a sliding window of about one second."""
+
+    def __init__(self, window: float = 1.0):
+        self.window = window
+        self._marks: list[tuple[float, int]] = []
+
+    def mark(self, step: int) -> None:
+        now = time.perf_counter()
+        self._marks.append((now, step))
+        while len(self._marks) > 2 and now - self._marks[1][0] > self.window:
+            self._marks.pop(0)
+
+    @property
+    def value(self) -> float:
+        if len(self._marks) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def reset(self) -> None:
+        self._marks = []
+
+
+class Runner:
+    """Owns one study (anything with build/step/snapshot/set_param, see studies/base.py).
+
+    Thread-safe public surface: the command methods, `state`, `message`, `step`,
+    `run_id`, `steps_per_second`, and the `mailbox`, `history` and `ring` readers.
+    """
+
+    def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
+                 history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None):
+        if snapshot_every < 1:
+            raise ValueError("snapshot_every must be at least 1")
+        self.study = study
+        self.snapshot_every = snapshot_every
+        self.mailbox = Mailbox()
+        self.history = History(max_rows=history_rows)
+        self.ring = SnapshotRing(capacity=ring_capacity)
+        self.on_snapshot = on_snapshot
+        self.state = RunnerState.IDLE
+        self.message = ""
+        self.run_id = 0
+        self.step = 0
+        self._pending_steps = 0
+        self._rate = _StepRate()
+        self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self._built = False
+
+    # ---- commands (any thread) -------------------------------------------------
+    def start(self) -> None:
+        self._send("start")
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def step_n(self, n: int = 1) -> None:
+        if int(n) < 1:
+            raise ValueError("step count must be at least 1")
+        self._send("step", int(n))
+
+    def reset(self, **params) -> None:
+        """Rebuild the study from its config, with `params` applied first; bumps run_id."""
+        self._send("reset", params)
+
+    def set_param(self, name: str, value) -> None:
+        """Change a live hyperparameter; takes effect on the next step."""
+        self._send("set", (name, value))
+
+    def refresh(self) -> None:
+        """Ask for a fresh snapshot now (e.g. after a selection changed what it holds)."""
+        self._send("snapshot")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread (session closed). Idempotent."""
+        self._commands.put(("stop", None))
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self.state = RunnerState.STOPPED
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def steps_per_second(self) -> float:
+        return self._rate.value if self.state == RunnerState.RUNNING else 0.0
+
+    def _send(self, name: str, arg: Any = None) -> None:
+        if self.state == RunnerState.STOPPED:
+            raise RuntimeError("this runner was stopped; create a new one")
+        self._commands.put((name, arg))
+        self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
+        with self._thread_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="sandbox-runner", daemon=True)
+                self._thread.start()
+
+    # ---- the training thread ---------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            busy = self.state == RunnerState.RUNNING or self._pending_steps > 0
+            try:
+                # Block while idle so a paused session costs no CPU.
+                command = self._commands.get_nowait() if busy else self._commands.get()
+            except queue.Empty:
+                command = None
+            if command is not None:
+                if command[0] == "stop":
+                    return
+                self._guarded(self._apply, *command)
+                continue  # drain every queued command before the next step
+            if busy:
+                self._guarded(self._advance)
+
+    def _guarded(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the UI, not kill the thread
+            self._pending_steps = 0
+            self.state = RunnerState.ERROR
+            self.message = f"{type(exc).__name__}: {exc}. Press Reset to start again."
+
+    def _apply(self, name: str, arg: Any) -> None:
+        if name == "reset":
+            self._rebuild(arg)
+            return
+        if self.state == RunnerState.ERROR and name != "set":
+            return  # only Reset (or fixing a parameter) leaves the error state
+        self._ensure_built()
+        if name == "start":
+            self.state, self.message = RunnerState.RUNNING, ""
+        elif name == "pause":
+            self._pending_steps = 0
+            if self.state == RunnerState.RUNNING:
+                self.state = RunnerState.PAUSED
+                self._publish()
+        elif name == "step":
+            self._pending_steps += arg
+            if self.state == RunnerState.RUNNING:
+                self.state = RunnerState.PAUSED
+        elif name == "set":
+            self.study.set_param(*arg)
+        elif name == "snapshot":
+            self._publish()
+
+    def _ensure_built(self) -> None:
+        if not self._built:
+            self._rebuild({})
+
+    def _rebuild(self, params: dict) -> None:
+        self.state = RunnerState.IDLE
+        self._pending_steps = 0
+        self.run_id += 1
+        self.step = 0
+        self._rate.reset()
+        self.history.clear()
+        self.ring.clear()
+        self.mailbox.clear()
+        self.study.configure(**params)
+        self.study.build()
+        self._built = True
+        self.message = ""
+        self._publish()
+
+    def _advance(self) -> None:
+        self._ensure_built()
+        loss = float(self.study.step())
+        self.step += 1
+        self._rate.mark(self.step)
+        if self._pending_steps > 0:
+            self._pending_steps -= 1
+        if not math.isfinite(loss):
+            self._pending_steps = 0
+            self.state = RunnerState.PAUSED
+            self._publish()
+            self.message = (f"Loss became {loss} at step {self.step}; paused. "
+                            "Lower the learning rate, or press Reset.")
+            return
+        if self._due(self.step) or (self._pending_steps == 0 and self.state != RunnerState.RUNNING):
+            self._publish()
+
+    def _due(self, step: int) -> bool:
+        # Every `snapshot_every` steps, plus powers of two before that, so that the
+        # first steps show up on a log-step axis.
+        if step % self.snapshot_every == 0:
+            return True
+        return step < self.snapshot_every and step & (step - 1) == 0
+
+    def _publish(self) -> None:
+        scalars, arrays = self.study.snapshot()
+        snap = Snapshot(run_id=self.run_id, step=self.step, scalars=scalars, arrays=arrays)
+        self.history.append({"step": float(self.step), **snap.scalars})
+        self.ring.add(snap)
+        self.mailbox.put(snap)
+        if self.on_snapshot is not None:
+            self.on_snapshot(snap)
+
+    # ---- synchronous use (CLI, tests) -----------------------------------------
+    def run_headless(self, steps: int) -> Snapshot:
+        """Train `steps` steps in the calling thread with the same recording as the app."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("run_headless cannot be used while the background thread runs")
+        self._ensure_built()
+        self.state = RunnerState.RUNNING
+        for _ in range(steps):
+            self._advance()
+            if self.state != RunnerState.RUNNING:
+                break
+        if self.state == RunnerState.RUNNING:
+            self.state = RunnerState.PAUSED
+            if self.mailbox.peek() is None or self.mailbox.peek().step != self.step:
+                self._publish()
+        return self.mailbox.peek()

@@ -1,0 +1,95 @@
+"""What every study provides to the Runner, and the registry that finds studies by name."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import param
+
+STUDIES: dict[str, type["Study"]] = {}
+
+
+def register(cls: type["Study"]) -> type["Study"]:
+    STUDIES[cls.name] = cls
+    return cls
+
+
+def get_study(name: str) -> type["Study"]:
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; choose one of {', '.join(sorted(STUDIES))}")
+    return STUDIES[name]
+
+
+class StudyConfig(param.Parameterized):
+    """Base of every study config: the same class drives widgets, the CLI and the URL."""
+
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="Seed for data split and initial weights.")
+    device = param.Selector(default="auto", objects=["auto", "cpu", "cuda", "mps"],
+                            doc="Where to train: auto picks cuda, then mps, then cpu.")
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.param.values().items() if k != "name"}
+
+    def check(self) -> None:
+        """Cross-field validation; raise ValueError with a message a student can act on."""
+
+
+class Study:
+    """A trainable experiment: build() / step() -> loss / snapshot() -> (scalars, arrays).
+
+    Subclasses set `name`, `Config`, `PRESETS` (name → parameter values) and `LIVE`
+    (parameters that may change mid-run and take effect on the next step).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    Config: ClassVar[type[StudyConfig]] = StudyConfig
+    PRESETS: ClassVar[dict[str, dict]] = {}
+    DEFAULT_PRESET: ClassVar[str] = ""
+    LIVE: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, preset: str | None = None, **params):
+        self.config = self.Config()
+        self.preset = preset or self.DEFAULT_PRESET
+        self.configure(**{**self.preset_values(self.preset), **params})
+
+    @classmethod
+    def preset_values(cls, preset: str) -> dict:
+        if not preset:
+            return {}
+        if preset not in cls.PRESETS:
+            raise ValueError(f"unknown preset {preset!r} for {cls.name}; choose one of {', '.join(cls.PRESETS)}")
+        return dict(cls.PRESETS[preset])
+
+    def configure(self, preset: str | None = None, **params) -> None:
+        """Apply a preset and/or values all-or-nothing: on a bad value nothing changes."""
+        values = {**(self.preset_values(preset) if preset else {}), **params}
+        candidate = self.Config(**{**self.config.values(), **values})  # param checks bounds here
+        candidate.check()
+        self.config.param.update(**{k: v for k, v in candidate.values().items()
+                                    if v != getattr(self.config, k)})
+        if preset:
+            self.preset = preset
+
+    def set_param(self, name: str, value) -> None:
+        if name not in self.LIVE:
+            raise ValueError(f"{name!r} cannot change during a run; press Reset to apply it")
+        self.configure(**{name: value})
+        self.apply_live(name, getattr(self.config, name))
+
+    # ---- to implement ------------------------------------------------------------
+    def apply_live(self, name: str, value) -> None:
+        """Push a changed live parameter into the optimiser (or wherever it lives)."""
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def step(self) -> float:
+        raise NotImplementedError
+
+    def snapshot(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """Tensors to save with a run (model weights); plain tensors only, no pickled objects."""
+        return {}

@@ -1,0 +1,175 @@
+"""Study A: grokking on modular arithmetic (Power et al. 2022; Nanda et al. 2023; Gromov 2023).
+
+A model memorises a random fraction of the table (a, b) → a ∘ b mod p quickly, and only
+much later generalises to the rest, as weight decay pushes it towards a sparse Fourier
+solution: a few key frequencies k, each neuron tuned to one of them.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import param
+import torch
+import torch.nn.functional as F
+
+from ..analysis import fourier
+from ..models.mlp import ACTIVATIONS, PairMLP
+from ..models.transformer import GrokTransformer
+from ..runtime.device import resolve_device
+from ..tasks.modular import OPERATIONS, is_prime, modular_table
+from .base import Study, StudyConfig, register
+
+TOP_KEYS = 5  # key frequencies reported and used for restricted/excluded loss
+
+
+class GrokkingConfig(StudyConfig):
+    model = param.Selector(default="mlp", objects=["mlp", "transformer"],
+                           doc="mlp: act(W_a[a] + W_b[b]) @ W_out. transformer: Nanda's 1-layer model on `a b =`.")
+    operation = param.Selector(default="add", objects=list(OPERATIONS), doc="Label of (a, b), mod p.")
+    p = param.Integer(default=97, bounds=(3, 211), doc="Modulus: a prime, so every non-zero element is invertible.")
+    train_fraction = param.Number(default=0.3, bounds=(0.05, 0.95), doc="Share of the p² pairs used for training.")
+    activation = param.Selector(default="quadratic", objects=list(ACTIVATIONS), doc="MLP activation.")
+    width = param.Integer(default=256, bounds=(8, 2048), doc="MLP hidden neurons.")
+    d_model = param.Integer(default=128, bounds=(8, 512), doc="Transformer residual width.")
+    n_heads = param.Integer(default=4, bounds=(1, 16), doc="Transformer attention heads.")
+    d_mlp = param.Integer(default=512, bounds=(8, 2048), doc="Transformer MLP neurons.")
+    init_scale = param.Number(default=1.0, bounds=(0.01, 10.0), doc="Multiplies the initial weights.")
+    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), doc="AdamW learning rate (live).")
+    weight_decay = param.Number(default=1.0, bounds=(0.0, 10.0), doc="AdamW decoupled weight decay (live).")
+    beta2 = param.Number(default=0.98, bounds=(0.5, 0.9999), doc="AdamW β₂ (Nanda uses 0.98).")
+    selected_neuron = param.Integer(default=0, bounds=(0, None), doc="Neuron whose activation grid is reported.")
+
+    def check(self) -> None:
+        if not is_prime(self.p):
+            raise ValueError(f"p = {self.p} is not prime; try 97, 101, 103, 107, 109 or 113")
+        if self.model == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        neurons = self.width if self.model == "mlp" else self.d_mlp
+        if self.selected_neuron >= neurons:
+            raise ValueError(f"neuron {self.selected_neuron} does not exist; the model has {neurons}")
+
+
+@lru_cache(maxsize=8)
+def _basis(p: int) -> np.ndarray:
+    return fourier.fourier_basis(p)
+
+
+@register
+class GrokkingStudy(Study):
+    name = "grokking"
+    title = "Grokking on modular addition"
+    Config = GrokkingConfig
+    LIVE = ("lr", "weight_decay", "selected_neuron")
+    DEFAULT_PRESET = "fast"
+    PRESETS = {
+        # Width 256 and lr 5e-3 keep a step at ~20 ms on 2 CPU cores; train accuracy saturates
+        # within ~100 steps and test accuracy follows several hundred steps later.
+        "fast": dict(model="mlp", activation="quadratic", operation="add", p=97, train_fraction=0.3,
+                     width=256, lr=5e-3, weight_decay=1.0, beta2=0.98, init_scale=1.0, seed=0),
+        # Nanda et al. 2023, §3: p = 113, d_model 128, 4 heads, d_mlp 512, AdamW lr 1e-3,
+        # wd 1.0, betas (0.9, 0.98), full batch, 30% of pairs. Groks after ~10k steps (GPU).
+        "nanda2023": dict(model="transformer", operation="add", p=113, train_fraction=0.3,
+                          d_model=128, n_heads=4, d_mlp=512, lr=1e-3, weight_decay=1.0, beta2=0.98,
+                          init_scale=1.0, seed=0),
+        # The control: without weight decay nothing pulls the memorising solution towards
+        # the low-norm Fourier one, and test accuracy stays near chance.
+        "no_weight_decay": dict(model="mlp", activation="quadratic", operation="add", p=97,
+                                train_fraction=0.3, width=256, lr=5e-3, weight_decay=0.0,
+                                beta2=0.98, init_scale=1.0, seed=0),
+    }
+
+    def build(self) -> None:
+        c = self.config
+        self.device = resolve_device(c.device)
+        self.table = modular_table(c.p, c.operation, c.train_fraction, c.seed)
+        torch.manual_seed(c.seed)
+        if c.model == "mlp":
+            self.model = PairMLP(c.p, c.width, c.activation, c.init_scale)
+        else:
+            self.model = GrokTransformer(c.p, c.d_model, c.n_heads, c.d_mlp, c.init_scale)
+        self.model.to(self.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay,
+                                           betas=(0.9, c.beta2))
+        as_tensor = lambda x: torch.as_tensor(x, device=self.device)  # noqa: E731
+        self.a, self.b, self.y = as_tensor(self.table.a), as_tensor(self.table.b), as_tensor(self.table.y)
+        self.train_idx, self.test_idx = as_tensor(self.table.train), as_tensor(self.table.test)
+        self.a_train, self.b_train, self.y_train = self.a[self.train_idx], self.b[self.train_idx], self.y[self.train_idx]
+        self.train_grid = self.table.is_train_grid
+
+    def apply_live(self, name: str, value) -> None:
+        if name in ("lr", "weight_decay"):
+            for group in self.optimizer.param_groups:
+                group[name] = value
+
+    def step(self) -> float:
+        logits = self.model(self.a_train, self.b_train)
+        loss = F.cross_entropy(logits, self.y_train)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def state_dict(self) -> dict:
+        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+
+    # ---- observation -----------------------------------------------------------
+    @torch.no_grad()
+    def snapshot(self):
+        c, p = self.config, self.config.p
+        logits = self.model(self.a, self.b)                                   # (p², p)
+        logits_np = logits.float().cpu().numpy()
+        y = self.table.y
+        correct = logits_np.argmax(axis=1) == y
+        train, test = self.table.train, self.table.test
+        log_probs = torch.log_softmax(logits.float(), dim=1)
+        nll = -log_probs[torch.arange(p * p, device=self.device), self.y].cpu().numpy()
+
+        W_a, W_b = (w.detach().float().cpu().numpy() for w in self.model.input_weights())  # (p, d) each
+        W_out = self.model.output_weights().detach().float().cpu().numpy()               # (d, p)
+        per_neuron = fourier.frequency_energy_per_column(W_a) + fourier.frequency_energy_per_column(W_b)
+        energy = per_neuron.sum(axis=0)                                       # (K,)
+        K = len(energy)
+        dominant, share = fourier.dominant_frequency(per_neuron)
+        keys = fourier.key_frequencies(energy, TOP_KEYS)
+        restricted, excluded = fourier.restricted_and_excluded_loss(logits_np, y, train, p, keys)
+        order = np.lexsort((-share, dominant))                               # group by k, strongest first
+        norm_rows = per_neuron / np.maximum(per_neuron.sum(axis=1, keepdims=True), 1e-30)
+
+        neuron = min(c.selected_neuron, per_neuron.shape[0] - 1)
+        activation = self.model.hidden(self.a, self.b)[:, neuron].float().cpu().numpy().reshape(p, p)
+        weight_norm = torch.sqrt(sum((w.float() ** 2).sum() for w in self.model.parameters())).item()
+
+        scalars = {
+            "loss.train": float(nll[train].mean()),
+            "loss.test": float(nll[test].mean()),
+            "acc.train": float(correct[train].mean()),
+            "acc.test": float(correct[test].mean()),
+            "loss.restricted": restricted,
+            "loss.excluded": excluded,
+            "weights.norm": weight_norm,
+            "fourier.top_share": fourier.top_share(energy, 0.1),
+            "fourier.gini": fourier.gini(energy),
+            "neurons.mean_dominant_share": float(share.mean()),
+            "neuron.selected": float(neuron),
+            "hparams.lr": float(self.optimizer.param_groups[0]["lr"]),
+            "hparams.weight_decay": float(self.optimizer.param_groups[0]["weight_decay"]),
+        }
+        # 0 test wrong, 1 test right, 2 train wrong, 3 train right: one small int image.
+        grid = (correct.reshape(p, p).astype(np.int8) + 2 * self.train_grid.astype(np.int8))
+        arrays = {
+            "fourier.energy": energy.astype(np.float32),
+            "fourier.key_frequencies": keys.astype(np.int32),
+            "neurons.frequency_energy": norm_rows.astype(np.float32),       # (d, K), rows sum to 1
+            "neurons.order": order.astype(np.int32),
+            "neurons.dominant": dominant.astype(np.int32),
+            "neurons.share": share.astype(np.float32),
+            "neurons.phase_a": fourier.phase_at(W_a, dominant).astype(np.float32),
+            "neurons.phase_b": fourier.phase_at(W_b, dominant).astype(np.float32),
+            "neurons.phase_out": fourier.phase_at(W_out.T, dominant).astype(np.float32),
+            "neurons.per_frequency": fourier.neurons_per_frequency(dominant, K).astype(np.int32),
+            "grid.correct": grid,
+            "neuron.activation": activation.astype(np.float32),
+            "neuron.spectrum": per_neuron[neuron].astype(np.float32),
+        }
+        return scalars, arrays

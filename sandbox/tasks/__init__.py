@@ -1,0 +1,1 @@
+"""Data only, seeded, no nn."""
