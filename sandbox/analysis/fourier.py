@@ -49,6 +49,14 @@ def top_share(energy: np.ndarray, fraction: float = 0.1) -> float:
     return float(np.sort(energy)[::-1][:n].sum() / total)
 
 
+def top_share_per_column(per_column: np.ndarray, fraction: float = 0.1) -> np.ndarray:
+    """top_share of each row of a (d, K) energy matrix: a neuron's own concentration."""
+    total = per_column.sum(axis=1)
+    n = max(1, int(np.ceil(fraction * per_column.shape[1])))
+    top = np.sort(per_column, axis=1)[:, ::-1][:, :n].sum(axis=1)
+    return np.where(total > 0, top / np.maximum(total, 1e-30), 0.0)
+
+
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values: 0 when all equal, → 1 when one holds everything."""
     v = np.sort(np.asarray(values, dtype=float))

@@ -159,6 +159,9 @@ class Runner:
         if name == "reset":
             self._rebuild(arg)
             return
+        if name == "load":
+            self._load(arg)
+            return
         if self.state == RunnerState.ERROR and name != "set":
             return  # only Reset (or fixing a parameter) leaves the error state
         self._ensure_built()
@@ -178,11 +181,39 @@ class Runner:
         elif name == "snapshot":
             self._publish()
 
+    def load(self, record) -> None:
+        """Replace the run with a saved one (a RunRecord): its history, snapshots and weights."""
+        self._send("load", record)
+
+    def _load(self, record) -> None:
+        self._rebuild(record.params)
+        if record.state:
+            self.study.load_state_dict(record.state)
+        self.history.clear()
+        self.ring.clear()
+        for row in record.rows:
+            self.history.append(row)
+        for old in record.snapshots:
+            snap = Snapshot(run_id=self.run_id, step=old.step, scalars=old.scalars, arrays=old.arrays)
+            self.ring.add(snap)
+        self.step = int(record.rows[-1]["step"]) if record.rows else 0
+        last = self.ring.at(self.step)
+        if last is not None:
+            self.mailbox.put(last)
+        self.state = RunnerState.PAUSED
+        name = record.path.name if record.path is not None else "saved run"
+        self.message = f"Loaded {name} at step {self.step}."
+
     def _ensure_built(self) -> None:
         if not self._built:
             self._rebuild({})
 
     def _rebuild(self, params: dict) -> None:
+        try:
+            self.study.configure(**params)
+        except ValueError as exc:  # a bad value: keep the current run, say why
+            self.message = f"Not applied: {exc}"
+            return
         self.state = RunnerState.IDLE
         self._pending_steps = 0
         self.run_id += 1
@@ -191,7 +222,6 @@ class Runner:
         self.history.clear()
         self.ring.clear()
         self.mailbox.clear()
-        self.study.configure(**params)
         self.study.build()
         self._built = True
         self.message = ""

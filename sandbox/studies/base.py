@@ -93,3 +93,6 @@ class Study:
     def state_dict(self) -> dict:
         """Tensors to save with a run (model weights); plain tensors only, no pickled objects."""
         return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what state_dict() returned, after build()."""

@@ -111,7 +111,12 @@ class GrokkingStudy(Study):
         return loss.item()
 
     def state_dict(self) -> dict:
-        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
 
     # ---- observation -----------------------------------------------------------
     @torch.no_grad()
@@ -134,6 +139,7 @@ class GrokkingStudy(Study):
         keys = fourier.key_frequencies(energy, TOP_KEYS)
         restricted, excluded = fourier.restricted_and_excluded_loss(logits_np, y, train, p, keys)
         order = np.lexsort((-share, dominant))                               # group by k, strongest first
+        phase_a, phase_b = fourier.phase_at(W_a, dominant), fourier.phase_at(W_b, dominant)
         norm_rows = per_neuron / np.maximum(per_neuron.sum(axis=1, keepdims=True), 1e-30)
 
         neuron = min(c.selected_neuron, per_neuron.shape[0] - 1)
@@ -151,6 +157,7 @@ class GrokkingStudy(Study):
             "fourier.top_share": fourier.top_share(energy, 0.1),
             "fourier.gini": fourier.gini(energy),
             "neurons.mean_dominant_share": float(share.mean()),
+            "neurons.concentration": float(fourier.top_share_per_column(per_neuron, 0.1).mean()),
             "neuron.selected": float(neuron),
             "hparams.lr": float(self.optimizer.param_groups[0]["lr"]),
             "hparams.weight_decay": float(self.optimizer.param_groups[0]["weight_decay"]),
@@ -164,9 +171,11 @@ class GrokkingStudy(Study):
             "neurons.order": order.astype(np.int32),
             "neurons.dominant": dominant.astype(np.int32),
             "neurons.share": share.astype(np.float32),
-            "neurons.phase_a": fourier.phase_at(W_a, dominant).astype(np.float32),
-            "neurons.phase_b": fourier.phase_at(W_b, dominant).astype(np.float32),
+            "neurons.phase_a": phase_a.astype(np.float32),
+            "neurons.phase_b": phase_b.astype(np.float32),
             "neurons.phase_out": fourier.phase_at(W_out.T, dominant).astype(np.float32),
+            # ψ ≈ φ_a + φ_b is the phase relation of a neuron that computes cos(w(a+b−c)).
+            "neurons.phase_sum": fourier.wrap_phase(phase_a + phase_b).astype(np.float32),
             "neurons.per_frequency": fourier.neurons_per_frequency(dominant, K).astype(np.int32),
             "grid.correct": grid,
             "neuron.activation": activation.astype(np.float32),

@@ -1,0 +1,60 @@
+"""Grokking on modular addition: memorise first, generalise much later."""
+import numpy as np
+import panel as pn
+
+from sandbox.studies.grokking import GrokkingStudy
+from sandbox.ui import StudyApp, StudyController
+from sandbox.views import Bars, Curves, Image, Scatter
+
+pn.extension(notifications=False)
+
+INTRO = """**Grokking.** A small network sees 30% of the table *a + b mod p*. Train accuracy hits 100%
+within ~100 steps (memorisation); test accuracy stays at chance, then rises hundreds of steps
+later as weight decay pulls the weights towards a *Fourier* solution: each neuron settles on
+one frequency k. Press **Start**; click a row of the neuron map to inspect that neuron."""
+
+
+def build_app(preset: str | None = None) -> StudyApp:
+    accuracy = Curves("Accuracy (log step)", {"acc.train": "train", "acc.test": "test"}, y_range=(-0.02, 1.02),
+                      description="Train (blue) saturates first; the gap before test (red) follows is grokking.")
+    loss = Curves("Loss (log–log)", {"loss.train": "train", "loss.test": "test", "loss.restricted": "restricted",
+                                      "loss.excluded": "excluded"}, log_y=True,
+                  description="Restricted: only key frequencies kept. Excluded: key frequencies removed (train).")
+    norm = Curves("Total weight norm", {"weights.norm": "‖θ‖"},
+                  description="Grows while memorising, then weight decay shrinks it as the circuit takes over.")
+    sparsity = Curves("Fourier sparsity", {"neurons.concentration": "neuron top-10% share",
+                                          "neurons.mean_dominant_share": "dominant share", "fourier.gini": "Gini (embedding)"},
+                      y_range=(0, 1.02), description="Per neuron: how much energy sits in its strongest frequencies.")
+    spectrum = Bars("fourier.energy", "Embedding energy per frequency", y_label="‖F_k‖²",
+                    highlight_key="fourier.key_frequencies",
+                    description="Energy of W_a and W_b at each frequency k; orange: the five key frequencies.")
+    per_frequency = Bars("neurons.per_frequency", "Neurons per dominant frequency", y_label="neurons",
+                         description="How neurons divide the frequencies among themselves.")
+    neurons = Image("neurons.frequency_energy", "Neuron × frequency (rows sorted by dominant k)",
+                    x_label="frequency k − 1", y_label="neuron (sorted)", order_key="neurons.order",
+                    palette="Magma256", low=0, high=1, height=340,
+                    description="Each row one neuron's share of energy per frequency. Click a row to select it.")
+    phases = Scatter("neurons.phase_sum", "neurons.phase_out", "Phase relation per neuron",
+                     x_label="φ_a + φ_b (input phases, wrapped)", y_label="ψ (output phase)",
+                     color_key="neurons.dominant", size_key="neurons.share",
+                     x_range=(-3.3, 3.3), y_range=(-3.3, 3.3), guides=[([-np.pi, np.pi], [-np.pi, np.pi])],
+                     description="Colour: dominant k; size: its share. A diagonal means ψ ≈ φ_a + φ_b.")
+    grid = Image("grid.correct", "Predictions on the p × p table", x_label="b", y_label="a",
+                 palette=["#f4c7c3", "#b7e1cd", "#d62728", "#1f77b4"], low=0, high=3, height=340,
+                 categories={0: "test wrong", 1: "test right", 2: "train wrong", 3: "train right"},
+                 description="Test pairs turn green as the model generalises.")
+    activation = Image("neuron.activation", "Selected neuron over (a, b)", x_label="b", y_label="a",
+                       palette="RdBu11", height=340,
+                       description="After grokking: diagonal stripes, a wave in a + b.")
+    neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")
+    views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
+             neuron_spectrum]
+    controller = StudyController(GrokkingStudy, views, preset=preset)
+    neurons.param.watch(lambda e: controller.select_neuron(e.new), "selected_row")
+    rows = [[accuracy, loss], [norm, sparsity], [spectrum, per_frequency], [neurons, phases],
+            [grid, activation, neuron_spectrum]]
+    return StudyApp(controller, rows, title="Grokking on modular addition", intro=INTRO)
+
+
+if pn.state.served:
+    build_app().servable()

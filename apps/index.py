@@ -1,0 +1,44 @@
+"""The gallery: one card per study."""
+import base64
+from pathlib import Path
+
+import panel as pn
+
+pn.extension()
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "thumbnails"
+STUDIES = [
+    ("grokking", "Grokking on modular addition",
+     "Memorise in 100 steps, generalise hundreds later: watch neurons lock onto Fourier frequencies."),
+]
+COMING = [
+    ("Clustering heads", "A transformer with 2-D embeddings learning sparse modular addition."),
+    ("Flow matching in 2-D", "How the source distribution shapes paths and quality."),
+    ("Hopfield retrieval", "Capacity, basins and energy landscapes of associative memories."),
+]
+
+
+def _thumbnail(name: str) -> str:
+    path = ASSETS / f"{name}.png"
+    if not path.is_file():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" style="width:100%;border-radius:6px;border:1px solid #ddd">'
+
+
+def card(slug: str, title: str, text: str):
+    html = (f'<a href="./{slug}" style="text-decoration:none;color:inherit">{_thumbnail(slug)}'
+            f'<h3 style="margin:8px 0 4px">{title}</h3><p style="margin:0;color:#444">{text}</p></a>')
+    return pn.pane.HTML(html, width=360, styles={"padding": "12px", "border": "1px solid #ccc", "border-radius": "8px"})
+
+
+def coming(title: str, text: str):
+    html = f'<h3 style="margin:0 0 4px;color:#888">{title}</h3><p style="margin:0;color:#888">{text} (coming)</p>'
+    return pn.pane.HTML(html, width=360, styles={"padding": "12px", "border": "1px dashed #ccc", "border-radius": "8px"})
+
+
+intro = pn.pane.Markdown("""# Training-dynamics sandbox
+Small research models training live in your browser. Pick a study, choose a preset, press **Start**.""")
+gallery = pn.FlexBox(*[card(*s) for s in STUDIES], *[coming(*c) for c in COMING])
+pn.template.FastListTemplate(title="Training-dynamics sandbox", main=[intro, gallery], accent="#1f5f99",
+                             theme_toggle=False).servable()

@@ -1,0 +1,235 @@
+"""StudyController: play/pause/step/reset, presets, live hyperparameters, time slider, save/load.
+
+It owns the session's Runner and its one periodic callback. The callback reads the
+latest Snapshot (skipping it when `(run_id, step)` is unchanged), feeds every view, and
+copies the Runner's status into parameters the status bar watches. The training thread
+never sees any of this.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..runtime.runner import Runner, RunnerState
+from ..runtime.store import RunRecord, RunStoreError, list_runs, load_run, run_dir, save_run
+
+STATE_BADGES = {"idle": ("⏹", "#7f7f7f"), "running": ("▶", "#2ca02c"), "paused": ("⏸", "#ff7f0e"),
+                "error": ("⚠", "#d62728"), "stopped": ("■", "#7f7f7f")}
+
+
+class StudyController(Viewer):
+    state = param.String(default="idle")
+    step = param.Integer(default=0)
+    steps_per_second = param.Number(default=0.0)
+    message = param.String(default="")
+    follow_live = param.Boolean(default=True, doc="Views follow the newest step; off while scrubbing.")
+    shown_step = param.Integer(default=0)
+
+    def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
+                 period_ms: int = 150, snapshot_every: int = 10, **params):
+        super().__init__(**params)
+        self.study = study_cls(preset=preset)
+        self.study_cls = study_cls
+        self.runner = Runner(self.study, snapshot_every=snapshot_every)
+        self.views = list(views)
+        self.runs_root = Path(runs_root)
+        self.period_ms = period_ms
+        self._shown_key = None
+        self._run_id = None
+        self._callback = None
+        self._syncing_slider = False
+        # Edited by the widgets; live parameters go to the Runner at once, the rest on Reset.
+        self.settings = study_cls.Config(**self.study.config.values())
+        self.settings.param.watch(self._on_live_change, list(study_cls.LIVE))
+        self._build_widgets()
+
+    # ---- widgets ---------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        s = self.study_cls
+        self.preset_select = pn.widgets.Select(name="Preset", options=list(s.PRESETS), value=self.study.preset)
+        self.preset_select.param.watch(lambda e: self.apply_preset(e.new), "value")
+        self.start_button = pn.widgets.Button(name="▶ Start", button_type="success", width=80)
+        self.pause_button = pn.widgets.Button(name="⏸ Pause", button_type="warning", width=80)
+        self.step_button = pn.widgets.Button(name="Step ×N", width=80)
+        self.reset_button = pn.widgets.Button(name="⟲ Reset", button_type="danger", width=80)
+        self.step_count = pn.widgets.IntInput(name="N", value=10, start=1, end=100_000, width=80)
+        self.start_button.on_click(lambda e: self.runner.start())
+        self.pause_button.on_click(lambda e: self.runner.pause())
+        self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
+        self.reset_button.on_click(lambda e: self.reset())
+        live = [n for n in s.LIVE if n != "selected_neuron"]
+        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
+                                     widgets={n: {"type": pn.widgets.FloatInput, "step": 1e-4} for n in live})
+        fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
+        self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False)
+        self.time_slider = pn.widgets.IntSlider(name="Time: step shown", start=0, end=1, value=0,
+                                                sizing_mode="stretch_width")
+        self.time_slider.param.watch(self._on_scrub, "value_throttled")
+        self.live_button = pn.widgets.Button(name="Follow live", width=100)
+        self.live_button.on_click(lambda e: self.go_live())
+        self.save_button = pn.widgets.Button(name="💾 Save run", width=110)
+        self.save_button.on_click(lambda e: self.save())
+        self.run_select = pn.widgets.Select(name="Saved runs", options=self._saved_runs())
+        self.load_button = pn.widgets.Button(name="📂 Load", width=110)
+        self.load_button.on_click(lambda e: self.load(self.run_select.value))
+        self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
+        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+
+    def _saved_runs(self) -> list[str]:
+        try:
+            return list_runs(self.runs_root, self.study_cls.name)
+        except RunStoreError:
+            return []
+
+    # ---- actions (UI thread) ---------------------------------------------------
+    def apply_preset(self, preset: str) -> None:
+        values = self.study_cls.preset_values(preset)
+        self.settings.param.update(**values)
+        self.runner.reset(preset=preset)
+
+    def reset(self) -> None:
+        values = {k: v for k, v in self.settings.param.values().items() if k != "name"}
+        try:
+            candidate = self.study_cls.Config(**values)
+            candidate.check()
+        except ValueError as exc:
+            self.message = f"Not applied: {exc}"
+            return
+        self.runner.reset(**values)
+
+    def _on_live_change(self, event) -> None:
+        try:
+            self.runner.set_param(event.name, event.new)
+        except ValueError as exc:
+            self.message = str(exc)
+        if event.name == "selected_neuron":
+            self.runner.refresh()
+
+    def select_neuron(self, index: int) -> None:
+        if index >= 0:
+            self.settings.selected_neuron = index
+
+    def go_live(self) -> None:
+        self.follow_live = True
+        self._shown_key = None
+
+    def _on_scrub(self, event) -> None:
+        if self._syncing_slider:
+            return
+        snap = self.runner.ring.at(event.new)
+        if snap is None:
+            return
+        self.follow_live = False
+        self._show(snap)
+
+    def save(self) -> Path | None:
+        record = RunRecord(study=self.study_cls.name, preset=self.study.preset, params=self.study.config.values(),
+                           rows=self.runner.history.since(0), snapshots=self.runner.ring.items(), state={})
+        was_running = self.runner.state == RunnerState.RUNNING
+        try:
+            path = save_run(self.runs_root, record)
+        except (OSError, RunStoreError) as exc:
+            self.message = f"Could not save: {exc}"
+            return None
+        self.run_select.options = self._saved_runs()
+        self.message = f"Saved {len(record.rows)} metric rows and {len(record.snapshots)} snapshots to {path}" + (
+            " (training goes on)." if was_running else ".")
+        return path
+
+    def load(self, name: str | None) -> None:
+        if not name:
+            self.message = "No saved run to load yet: press Save run first, or run the CLI."
+            return
+        try:
+            record = load_run(run_dir(self.runs_root, self.study_cls.name, name), expect_study=self.study_cls.name)
+        except RunStoreError as exc:
+            self.message = f"Could not load: {exc}"
+            return
+        self.settings.param.update(**{k: v for k, v in record.params.items() if k in self.settings.param})
+        self.runner.load(record)
+        self.go_live()
+
+    # ---- the periodic callback -------------------------------------------------
+    def start(self) -> None:
+        """Begin the periodic callback (once per session) and stop the thread when the session ends."""
+        if self._callback is None:
+            self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
+            if pn.state.curdoc is not None:
+                pn.state.on_session_destroyed(lambda ctx: self.close())
+
+    def close(self) -> None:
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+        self.runner.stop()
+
+    def tick(self) -> None:
+        r = self.runner
+        self.state, self.step = r.state.value, r.step
+        self.steps_per_second = round(r.steps_per_second, 1)
+        if r.message and r.message != self.message:
+            self.message = r.message
+        for view in self.views:
+            self._guard(view.update_history, r.history)
+        self._syncing_slider = True
+        try:
+            self.time_slider.end = max(r.step, 1)
+            if self.follow_live:
+                self.time_slider.value = r.step
+        finally:
+            self._syncing_slider = False
+        snap = r.mailbox.peek()
+        if self.follow_live and snap is not None and snap.key != self._shown_key:
+            self._show(snap)
+        self.status.object = self._status_html()
+
+    def _show(self, snap) -> None:
+        if snap.run_id != self._run_id:  # a new run: drop what the views hold from the old one
+            for view in self.views:
+                self._guard(view.reset)
+            self._run_id = snap.run_id
+        for view in self.views:
+            self._guard(view.update, snap)
+            self._guard(view.mark_step, None if self.follow_live else snap.step)
+        self._shown_key = snap.key
+        self.shown_step = snap.step
+
+    def _guard(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a broken view must not stop the others
+            self.message = f"A view failed to update: {type(exc).__name__}: {exc}"
+
+    @param.depends("message", watch=True)
+    def _show_message(self) -> None:
+        self.alert.object = self.message
+        self.alert.alert_type = "danger" if self.state == "error" else "info" if self.message.startswith(("Saved", "Loaded")) else "warning"
+        self.alert.visible = bool(self.message)
+
+    def _status_html(self) -> str:
+        icon, color = STATE_BADGES.get(self.state, ("?", "#000"))
+        device = getattr(getattr(self.study, "device", None), "type", "not built")
+        shown = "" if self.follow_live else f" · <b>showing step {self.shown_step}</b>"
+        return (f'<div class="sandbox-status" style="font-size:13px">'
+                f'<span style="color:{color};font-weight:bold">{icon} {self.state}</span>'
+                f' · step <b class="sandbox-step">{self.step}</b> · {self.steps_per_second:.1f} steps/s'
+                f' · device {device}{shown}</div>')
+
+    # ---- layout ----------------------------------------------------------------
+    def __panel__(self):
+        return pn.Column(
+            self.status, self.alert, self.preset_select,
+            pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
+            self.reset_button,
+            pn.pane.Markdown("**Live** (next step)"), self.live_widgets,
+            pn.Card(self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(pn.Row(self.save_button), self.run_select, self.load_button, title="Save / load",
+                    collapsed=True, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def timeline(self):
+        return pn.Row(self.time_slider, self.live_button, sizing_mode="stretch_width")

@@ -1,0 +1,61 @@
+"""The View contract: declare the snapshot keys you read; update from a Snapshot."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import panel as pn
+import param
+from bokeh.plotting import figure
+from panel.viewable import Viewer
+
+from ..runtime.history import History
+from ..runtime.snapshot import Snapshot
+
+PALETTE = {"train": "#1f77b4", "test": "#d62728", "accent": "#ff7f0e", "muted": "#7f7f7f",
+           "good": "#2ca02c", "purple": "#9467bd"}
+SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+
+def new_figure(title: str, **kwargs):
+    """A figure with the sandbox's defaults: responsive width, quiet toolbar, readable title."""
+    options = dict(title=title, height=260, sizing_mode="stretch_width", toolbar_location="above",
+                   tools="pan,wheel_zoom,box_zoom,reset,save", min_border_left=50)
+    options.update(kwargs)
+    fig = figure(**options)
+    fig.title.text_font_size = "13px"
+    fig.toolbar.logo = None
+    return fig
+
+
+class View(Viewer):
+    """Base view. Subclasses set `keys` (or pass them) and implement `update`.
+
+    `update(snap)` is called from the session's periodic callback with the Snapshot to
+    show (the latest one, or a recorded one while the time slider is scrubbed).
+    `update_history(history)` is called for views that plot metrics over steps.
+    """
+
+    description = param.String(default="", doc="One sentence under the plot: how to read it.")
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    def required_keys(self) -> set[str]:
+        return set(self.keys)
+
+    def update(self, snap: Snapshot) -> None:
+        raise NotImplementedError
+
+    def update_history(self, history: History) -> None:
+        """Views that plot over steps override this; others ignore history."""
+
+    def mark_step(self, step: int | None) -> None:
+        """Show which recorded step is on screen (None: following the live run)."""
+
+    def reset(self) -> None:
+        """Forget everything from the previous run."""
+
+    def _pane(self, fig) -> pn.viewable.Viewable:
+        pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+        if not self.description:
+            return pane
+        return pn.Column(pane, pn.pane.Markdown(self.description, styles={"font-size": "12px", "color": "#555"},
+                                                margin=(0, 10)), sizing_mode="stretch_width")

@@ -1,0 +1,76 @@
+"""Metrics over training steps, streamed: only rows added since the last update cross the wire."""
+from __future__ import annotations
+
+import numpy as np
+from bokeh.models import ColumnDataSource, Legend, Span
+
+from ..runtime.history import History
+from .base import SERIES_COLORS, View, new_figure
+
+
+class Curves(View):
+    """Lines of scalar metrics against step; `series` maps snapshot key → legend label."""
+
+    def __init__(self, title: str, series: dict[str, str], log_x: bool = True, log_y: bool = False,
+                 y_range: tuple[float, float] | None = None, colors: list[str] | None = None, **params):
+        super().__init__(**params)
+        self.series = dict(series)
+        self.keys = tuple(series)
+        self.log_x = log_x
+        self._seen, self._version = 0, None
+        options = dict(x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear",
+                       x_axis_label="step")
+        if y_range is not None:
+            options["y_range"] = y_range
+        self.figure = new_figure(title, **options)
+        self.source = ColumnDataSource(self._empty())
+        colors = colors or SERIES_COLORS
+        items = []
+        for i, (key, label) in enumerate(self.series.items()):
+            line = self.figure.line("step", self._column(key), source=self.source, line_width=2,
+                                    color=colors[i % len(colors)])
+            items.append((label, [line]))
+        self.figure.add_layout(Legend(items=items, location="top_left", label_text_font_size="11px",
+                                      background_fill_alpha=0.6, click_policy="hide"), "center")
+        self.marker = Span(location=None, dimension="height", line_color="#444", line_dash="dashed", line_width=1)
+        self.figure.add_layout(self.marker)
+
+    @staticmethod
+    def _column(key: str) -> str:
+        return key.replace(".", "_")
+
+    def _empty(self) -> dict:
+        return {"step": np.array([], dtype=float), **{self._column(k): np.array([], dtype=float) for k in self.series}}
+
+    def _columns_from(self, rows) -> dict:
+        rows = [r for r in rows if not self.log_x or r.get("step", 0) >= 1]  # log axis: step 0 has no place
+        data = {"step": np.array([r["step"] for r in rows], dtype=float)}
+        for key in self.series:
+            data[self._column(key)] = np.array([r.get(key, np.nan) for r in rows], dtype=float)
+        return data
+
+    def update(self, snap) -> None:
+        pass  # curves are fed from history, not from single snapshots
+
+    def update_history(self, history: History) -> None:
+        if history.version != self._version:  # cleared or thinned: replace everything
+            rows = history.since(0)
+            self.source.data = self._columns_from(rows)
+            self._version, self._seen = history.version, len(rows)
+            return
+        rows = history.since(self._seen)
+        if rows:
+            self._seen += len(rows)
+            fresh = self._columns_from(rows)
+            if len(fresh["step"]):
+                self.source.stream(fresh)
+
+    def mark_step(self, step):
+        self.marker.location = None if step is None else max(step, 1)
+
+    def reset(self) -> None:
+        self.source.data = self._empty()
+        self._seen, self._version = 0, None
+
+    def __panel__(self):
+        return self._pane(self.figure)

@@ -1,0 +1,67 @@
+"""A 2-D array as an image: heatmaps, p×p grids. Clicking a row reports it as a selection."""
+from __future__ import annotations
+
+import numpy as np
+import param
+from bokeh.events import Tap
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper
+
+from .base import View, new_figure
+
+
+class Image(View):
+    """Shows `key` (rows × cols). With `order_key`, rows are shown in that order.
+
+    `selected_row` holds the original row index of the last clicked row (-1: none).
+    `palette` with `categories` (value → label) draws a categorical image with a legend.
+    """
+
+    selected_row = param.Integer(default=-1)
+
+    def __init__(self, key: str, title: str, x_label: str = "", y_label: str = "", order_key: str | None = None,
+                 palette: str | list[str] = "Viridis256", low: float | None = None, high: float | None = None,
+                 categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True, **params):
+        super().__init__(**params)
+        self.key, self.order_key = key, order_key
+        self.keys = (key,) + ((order_key,) if order_key else ())
+        self._order = None
+        self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label, height=height,
+                                 tools="pan,wheel_zoom,reset,save,hover", tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("value", "@image{0.000}")])
+        self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0
+        self.mapper = LinearColorMapper(palette=palette, low=low, high=high)
+        self.source = ColumnDataSource({"image": [np.zeros((1, 1), dtype=np.float32)], "dw": [1], "dh": [1]})
+        self.figure.image(image="image", x=0, y=0, dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
+        if categories:
+            self.figure.hover.tooltips = [("a", "$y{0}"), ("b", "$x{0}")]
+            for value, label in categories.items():  # invisible glyphs that only feed the legend
+                self.figure.scatter([np.nan], [np.nan], color=self.mapper.palette[value], legend_label=label,
+                                    marker="square", size=10)
+            self.figure.legend.location = "top_right"
+            self.figure.legend.label_text_font_size = "11px"
+            self.figure.legend.background_fill_alpha = 0.7
+        elif colorbar:
+            self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=8), "right")
+        self.figure.on_event(Tap, self._on_tap)
+
+    def update(self, snap) -> None:
+        image = np.asarray(snap.arrays[self.key], dtype=np.float32)
+        if self.order_key:
+            self._order = np.asarray(snap.arrays[self.order_key])
+            image = image[self._order]
+        rows, cols = image.shape
+        # Bokeh draws row 0 at the bottom; keep that so y reads as the row index.
+        self.source.data = {"image": [image], "dw": [cols], "dh": [rows]}
+
+    def _on_tap(self, event) -> None:
+        if event.y is None:
+            return
+        row = int(np.floor(event.y))
+        rows = self.source.data["image"][0].shape[0]
+        if 0 <= row < rows:
+            self.selected_row = int(self._order[row]) if self._order is not None else row
+
+    def reset(self) -> None:
+        self.source.data = {"image": [np.zeros((1, 1), dtype=np.float32)], "dw": [1], "dh": [1]}
+
+    def __panel__(self):
+        return self._pane(self.figure)
