@@ -1,6 +1,7 @@
 """Grokking on modular addition: memorise first, generalise much later."""
 import numpy as np
 import panel as pn
+from bokeh.palettes import RdBu11
 
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.ui import StudyApp, StudyController
@@ -14,7 +15,7 @@ later as weight decay pulls the weights towards a *Fourier* solution: each neuro
 one frequency k. Press **Start**; click a row of the neuron map to inspect that neuron."""
 
 
-def build_app(preset: str | None = None) -> StudyApp:
+def build_app(preset: str | None = None, runs_root: str = "runs", **study_params) -> StudyApp:
     accuracy = Curves("Accuracy (log step)", {"acc.train": "train", "acc.test": "test"}, y_range=(-0.02, 1.02),
                       description="Train (blue) saturates first; the gap before test (red) follows is grokking.")
     loss = Curves("Loss (log–log)", {"loss.train": "train", "loss.test": "test", "loss.restricted": "restricted",
@@ -31,7 +32,7 @@ def build_app(preset: str | None = None) -> StudyApp:
     per_frequency = Bars("neurons.per_frequency", "Neurons per dominant frequency", y_label="neurons",
                          description="How neurons divide the frequencies among themselves.")
     neurons = Image("neurons.frequency_energy", "Neuron × frequency (rows sorted by dominant k)",
-                    x_label="frequency k − 1", y_label="neuron (sorted)", order_key="neurons.order",
+                    x_label="frequency k", y_label="neuron (sorted)", order_key="neurons.order", x_start=0.5,
                     palette="Magma256", low=0, high=1, height=340,
                     description="Each row one neuron's share of energy per frequency. Click a row to select it.")
     phases = Scatter("neurons.phase_sum", "neurons.phase_out", "Phase relation per neuron",
@@ -44,12 +45,12 @@ def build_app(preset: str | None = None) -> StudyApp:
                  categories={0: "test wrong", 1: "test right", 2: "train wrong", 3: "train right"},
                  description="Test pairs turn green as the model generalises.")
     activation = Image("neuron.activation", "Selected neuron over (a, b)", x_label="b", y_label="a",
-                       palette="RdBu11", height=340,
+                       palette=list(reversed(RdBu11)), height=340,
                        description="After grokking: diagonal stripes, a wave in a + b.")
     neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")
     views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
              neuron_spectrum]
-    controller = StudyController(GrokkingStudy, views, preset=preset)
+    controller = StudyController(GrokkingStudy, views, preset=preset, runs_root=runs_root, study_params=study_params)
     neurons.param.watch(lambda e: controller.select_neuron(e.new), "selected_row")
     rows = [[accuracy, loss], [norm, sparsity], [spectrum, per_frequency], [neurons, phases],
             [grid, activation, neuron_spectrum]]

@@ -65,15 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_cpu_threads()
     runner = Runner(study, snapshot_every=args.snapshot_every, ring_capacity=args.keep)
-    started, done = time.perf_counter(), 0
+    runner.run_headless(0)  # build before the clock starts
+    started = time.perf_counter()
     chunk = max(1, args.steps // 20)
-    while done < args.steps and runner.state != RunnerState.ERROR:
-        snap = runner.run_headless(min(chunk, args.steps - done))
-        done = runner.step
-        shown = "  ".join(f"{k}={v:.4g}" for k, v in snap.scalars.items() if k.startswith(("loss.", "acc.")))
-        print(f"step {runner.step:>7}  {runner.step / (time.perf_counter() - started):7.1f} steps/s  {shown}", flush=True)
-        if runner.message:
-            break
+    while runner.step < args.steps and runner.state != RunnerState.ERROR and not runner.message:
+        last = runner.step + chunk >= args.steps
+        runner.run_headless(min(chunk, args.steps - runner.step), publish_last=last)
+        row = runner.history.since(len(runner.history) - 1)[0]
+        shown = "  ".join(f"{k}={v:.4g}" for k, v in row.items() if k.startswith(("loss.", "acc.")))
+        rate = runner.step / max(time.perf_counter() - started, 1e-9)
+        print(f"step {runner.step:>7}  {rate:7.1f} steps/s  (recorded at {int(row['step'])}: {shown})", flush=True)
     record = RunRecord(study=study.name, preset=study.preset, params=study.config.values(),
                        rows=runner.history.since(0), snapshots=runner.ring.items(), state=study.state_dict())
     path = save_run(args.out, record, args.name)

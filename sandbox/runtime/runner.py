@@ -174,10 +174,12 @@ class Runner:
                 self._publish()
         elif name == "step":
             self._pending_steps += arg
-            if self.state == RunnerState.RUNNING:
-                self.state = RunnerState.PAUSED
+            self.state = RunnerState.PAUSED
         elif name == "set":
-            self.study.set_param(*arg)
+            try:
+                self.study.set_param(*arg)
+            except ValueError as exc:  # a bad value is refused; training goes on
+                self.message = f"Not applied: {exc}"
         elif name == "snapshot":
             self._publish()
 
@@ -261,8 +263,10 @@ class Runner:
             self.on_snapshot(snap)
 
     # ---- synchronous use (CLI, tests) -----------------------------------------
-    def run_headless(self, steps: int) -> Snapshot:
-        """Train `steps` steps in the calling thread with the same recording as the app."""
+    def run_headless(self, steps: int, publish_last: bool = True) -> Snapshot | None:
+        """Train `steps` steps in the calling thread with the same recording as the app.
+
+        With `publish_last`, the final step is always snapshotted (as on pause)."""
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("run_headless cannot be used while the background thread runs")
         self._ensure_built()
@@ -273,6 +277,6 @@ class Runner:
                 break
         if self.state == RunnerState.RUNNING:
             self.state = RunnerState.PAUSED
-            if self.mailbox.peek() is None or self.mailbox.peek().step != self.step:
+            if publish_last and (self.mailbox.peek() is None or self.mailbox.peek().step != self.step):
                 self._publish()
         return self.mailbox.peek()

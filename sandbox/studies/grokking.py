@@ -27,7 +27,7 @@ class GrokkingConfig(StudyConfig):
     model = param.Selector(default="mlp", objects=["mlp", "transformer"],
                            doc="mlp: act(W_a[a] + W_b[b]) @ W_out. transformer: Nanda's 1-layer model on `a b =`.")
     operation = param.Selector(default="add", objects=list(OPERATIONS), doc="Label of (a, b), mod p.")
-    p = param.Integer(default=97, bounds=(3, 211), doc="Modulus: a prime, so every non-zero element is invertible.")
+    p = param.Integer(default=97, bounds=(3, 211), label="p (modulus)", doc="Modulus: a prime, so every non-zero element is invertible.")
     train_fraction = param.Number(default=0.3, bounds=(0.05, 0.95), doc="Share of the p² pairs used for training.")
     activation = param.Selector(default="quadratic", objects=list(ACTIVATIONS), doc="MLP activation.")
     width = param.Integer(default=256, bounds=(8, 2048), doc="MLP hidden neurons.")
@@ -35,9 +35,9 @@ class GrokkingConfig(StudyConfig):
     n_heads = param.Integer(default=4, bounds=(1, 16), doc="Transformer attention heads.")
     d_mlp = param.Integer(default=512, bounds=(8, 2048), doc="Transformer MLP neurons.")
     init_scale = param.Number(default=1.0, bounds=(0.01, 10.0), doc="Multiplies the initial weights.")
-    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), doc="AdamW learning rate (live).")
-    weight_decay = param.Number(default=1.0, bounds=(0.0, 10.0), doc="AdamW decoupled weight decay (live).")
-    beta2 = param.Number(default=0.98, bounds=(0.5, 0.9999), doc="AdamW β₂ (Nanda uses 0.98).")
+    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), label="Learning rate", doc="AdamW learning rate (live).")
+    weight_decay = param.Number(default=1.0, bounds=(0.0, 10.0), label="Weight decay", doc="AdamW decoupled weight decay (live).")
+    beta2 = param.Number(default=0.98, bounds=(0.5, 0.9999), label="AdamW β₂", doc="AdamW β₂ (Nanda uses 0.98).")
     selected_neuron = param.Integer(default=0, bounds=(0, None), doc="Neuron whose activation grid is reported.")
 
     def check(self) -> None:

@@ -29,9 +29,9 @@ class StudyController(Viewer):
     shown_step = param.Integer(default=0)
 
     def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
-                 period_ms: int = 150, snapshot_every: int = 10, **params):
+                 period_ms: int = 150, snapshot_every: int = 10, study_params: dict | None = None, **params):
         super().__init__(**params)
-        self.study = study_cls(preset=preset)
+        self.study = study_cls(preset=preset, **(study_params or {}))
         self.study_cls = study_cls
         self.runner = Runner(self.study, snapshot_every=snapshot_every)
         self.views = list(views)
@@ -51,10 +51,10 @@ class StudyController(Viewer):
         s = self.study_cls
         self.preset_select = pn.widgets.Select(name="Preset", options=list(s.PRESETS), value=self.study.preset)
         self.preset_select.param.watch(lambda e: self.apply_preset(e.new), "value")
-        self.start_button = pn.widgets.Button(name="▶ Start", button_type="success", width=80)
-        self.pause_button = pn.widgets.Button(name="⏸ Pause", button_type="warning", width=80)
-        self.step_button = pn.widgets.Button(name="Step ×N", width=80)
-        self.reset_button = pn.widgets.Button(name="⟲ Reset", button_type="danger", width=80)
+        self.start_button = pn.widgets.Button(label="▶ Start", button_type="success", width=80)
+        self.pause_button = pn.widgets.Button(label="⏸ Pause", button_type="warning", width=80)
+        self.step_button = pn.widgets.Button(label="Step ×N", width=80)
+        self.reset_button = pn.widgets.Button(label="⟲ Reset", button_type="danger", width=80)
         self.step_count = pn.widgets.IntInput(name="N", value=10, start=1, end=100_000, width=80)
         self.start_button.on_click(lambda e: self.runner.start())
         self.pause_button.on_click(lambda e: self.runner.pause())
@@ -68,12 +68,12 @@ class StudyController(Viewer):
         self.time_slider = pn.widgets.IntSlider(name="Time: step shown", start=0, end=1, value=0,
                                                 sizing_mode="stretch_width")
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
-        self.live_button = pn.widgets.Button(name="Follow live", width=100)
+        self.live_button = pn.widgets.Button(label="Follow live", width=100)
         self.live_button.on_click(lambda e: self.go_live())
-        self.save_button = pn.widgets.Button(name="💾 Save run", width=110)
+        self.save_button = pn.widgets.Button(label="💾 Save run", width=110)
         self.save_button.on_click(lambda e: self.save())
         self.run_select = pn.widgets.Select(name="Saved runs", options=self._saved_runs())
-        self.load_button = pn.widgets.Button(name="📂 Load", width=110)
+        self.load_button = pn.widgets.Button(label="📂 Load", width=110)
         self.load_button.on_click(lambda e: self.load(self.run_select.value))
         self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
@@ -117,10 +117,13 @@ class StudyController(Viewer):
         self._shown_key = None
 
     def _on_scrub(self, event) -> None:
-        if self._syncing_slider:
-            return
-        snap = self.runner.ring.at(event.new)
-        if snap is None:
+        if not self._syncing_slider:
+            self.scrub_to(event.new)
+
+    def scrub_to(self, step: int) -> None:
+        """Show every view as it was at the recorded step nearest to `step`."""
+        snap = self.runner.ring.at(step)
+        if snap is None or snap.run_id != self._run_id:
             return
         self.follow_live = False
         self._show(snap)
@@ -172,6 +175,11 @@ class StudyController(Viewer):
         self.steps_per_second = round(r.steps_per_second, 1)
         if r.message and r.message != self.message:
             self.message = r.message
+        snap = r.mailbox.peek()
+        if snap is not None and snap.run_id != self._run_id:  # a new run: drop the old one's data
+            for view in self.views:
+                self._guard(view.reset)
+            self._run_id = snap.run_id
         for view in self.views:
             self._guard(view.update_history, r.history)
         self._syncing_slider = True
@@ -181,16 +189,11 @@ class StudyController(Viewer):
                 self.time_slider.value = r.step
         finally:
             self._syncing_slider = False
-        snap = r.mailbox.peek()
         if self.follow_live and snap is not None and snap.key != self._shown_key:
             self._show(snap)
         self.status.object = self._status_html()
 
     def _show(self, snap) -> None:
-        if snap.run_id != self._run_id:  # a new run: drop what the views hold from the old one
-            for view in self.views:
-                self._guard(view.reset)
-            self._run_id = snap.run_id
         for view in self.views:
             self._guard(view.update, snap)
             self._guard(view.mark_step, None if self.follow_live else snap.step)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import param
 from bokeh.events import Tap
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, Legend, LinearColorMapper
 
 from .base import View, new_figure
 
@@ -20,7 +20,8 @@ class Image(View):
 
     def __init__(self, key: str, title: str, x_label: str = "", y_label: str = "", order_key: str | None = None,
                  palette: str | list[str] = "Viridis256", low: float | None = None, high: float | None = None,
-                 categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True, **params):
+                 categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True,
+                 x_start: float = 0.0, **params):
         super().__init__(**params)
         self.key, self.order_key = key, order_key
         self.keys = (key,) + ((order_key,) if order_key else ())
@@ -30,15 +31,16 @@ class Image(View):
         self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0
         self.mapper = LinearColorMapper(palette=palette, low=low, high=high)
         self.source = ColumnDataSource({"image": [np.zeros((1, 1), dtype=np.float32)], "dw": [1], "dh": [1]})
-        self.figure.image(image="image", x=0, y=0, dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
+        # x_start = 0.5 centres column j on x = j + 1 (e.g. frequency k = j + 1).
+        self.figure.image(image="image", x=x_start, y=0, dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         if categories:
             self.figure.hover.tooltips = [("a", "$y{0}"), ("b", "$x{0}")]
+            items = []
             for value, label in categories.items():  # invisible glyphs that only feed the legend
-                self.figure.scatter([np.nan], [np.nan], color=self.mapper.palette[value], legend_label=label,
-                                    marker="square", size=10)
-            self.figure.legend.location = "top_right"
-            self.figure.legend.label_text_font_size = "11px"
-            self.figure.legend.background_fill_alpha = 0.7
+                glyph = self.figure.scatter([np.nan], [np.nan], color=self.mapper.palette[value],
+                                            marker="square", size=10)
+                items.append((label, [glyph]))
+            self.figure.add_layout(Legend(items=items, label_text_font_size="11px", border_line_alpha=0), "right")
         elif colorbar:
             self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=8), "right")
         self.figure.on_event(Tap, self._on_tap)

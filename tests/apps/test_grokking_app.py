@@ -1,0 +1,112 @@
+"""The grokking app without a server: views fed through the controller, widgets driven by value.
+Run: pytest tests/apps/test_grokking_app.py"""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sandbox.runtime import RunnerState
+from tests.conftest import wait_until
+
+APP = Path(__file__).resolve().parents[2] / "apps" / "grokking.py"
+TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu")
+
+
+def load_app_module():
+    spec = importlib.util.spec_from_file_location("grokking_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = load_app_module().build_app(runs_root=str(tmp_path), **TINY)
+    yield app
+    app.controller.close()
+
+
+def test_every_key_the_views_read_is_in_the_snapshot(app):
+    study = app.controller.study
+    study.build()
+    scalars, arrays = study.snapshot()
+    required = set().union(*(view.required_keys() for view in app.controller.views))
+    assert required <= set(scalars) | set(arrays)
+
+
+def test_tick_feeds_every_view(app):
+    c = app.controller
+    c.runner.run_headless(15)
+    c.tick()
+    assert c.step == 15 and c.state == "paused"
+    accuracy, loss = c.views[0], c.views[1]
+    assert list(accuracy.source.data["step"]) == [1, 2, 4, 8, 10, 15]  # step 0 has no place on a log axis
+    grid = next(v for v in c.views if getattr(v, "key", None) == "grid.correct")
+    assert grid.source.data["image"][0].shape == (11, 11)
+    c.runner.run_headless(5)
+    c.tick()
+    assert list(accuracy.source.data["step"])[-1] == 20  # streamed, not rebuilt
+    assert "paused" in c.status.object and "20" in c.status.object
+
+
+def test_clicking_a_neuron_row_selects_it_everywhere(app):
+    c = app.controller
+    c.runner.run_headless(3)
+    heatmap = next(v for v in c.views if getattr(v, "key", None) == "neurons.frequency_energy")
+    heatmap.selected_row = 5
+    assert c.settings.selected_neuron == 5
+    wait_until(lambda: c.runner.mailbox.peek().scalars["neuron.selected"] == 5.0)
+
+
+def test_scrubbing_the_time_slider_shows_a_recorded_step(app):
+    c = app.controller
+    c.runner.run_headless(40)
+    c.tick()
+    c.scrub_to(10)
+    assert not c.follow_live and c.shown_step == 10
+    accuracy = c.views[0]
+    assert accuracy.marker.location == 10
+    c.go_live()
+    c.tick()
+    assert c.shown_step == 40 and accuracy.marker.location is None
+
+
+def test_bad_settings_give_a_message_and_keep_the_run(app):
+    c = app.controller
+    c.runner.run_headless(5)
+    c.settings.p = 12
+    c.reset()
+    assert "not prime" in c.message and c.alert.visible
+    assert c.runner.step == 5
+
+
+def test_live_weight_decay_reaches_the_running_study(app):
+    c = app.controller
+    c.settings.weight_decay = 0.25
+    wait_until(lambda: hasattr(c.study, "optimizer")
+               and c.study.optimizer.param_groups[0]["weight_decay"] == 0.25)
+
+
+def test_preset_menu_resets_with_the_preset_values(app):
+    c = app.controller
+    run_id = c.runner.run_id
+    c.preset_select.value = "no_weight_decay"
+    assert c.settings.weight_decay == 0.0
+    wait_until(lambda: c.runner.run_id > run_id and c.study.config.p == 97)
+    assert c.study.config.weight_decay == 0.0 and c.study.preset == "no_weight_decay"
+
+
+def test_save_then_load_replays_the_run(app, tmp_path):
+    c = app.controller
+    c.runner.run_headless(20)
+    path = c.save()
+    assert path is not None and "Saved" in c.message
+    c.runner.reset()
+    wait_until(lambda: c.runner.step == 0)
+    c.load(path.name)
+    wait_until(lambda: c.runner.step == 20 and c.runner.state == RunnerState.PAUSED)
+    c.tick()
+    assert list(c.views[0].source.data["step"])[-1] == 20
+    c.load("../../etc")
+    assert "Could not load" in c.message

@@ -1,0 +1,157 @@
+"""Runner: commands apply between steps, errors become state. Run: pytest tests/runtime/test_runner.py"""
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from sandbox.runtime import Runner, RunnerState, Snapshot, Mailbox
+from tests.conftest import FakeStudy, wait_until
+
+
+@pytest.fixture
+def runner():
+    r = Runner(FakeStudy(), snapshot_every=5)
+    yield r
+    r.stop()
+
+
+def test_step_n_advances_exactly_n(runner):
+    runner.step_n(7)
+    wait_until(lambda: runner.step == 7 and runner.state == RunnerState.PAUSED)
+    runner.step_n(3)
+    wait_until(lambda: runner.step == 10)
+    assert runner.study.count == 10
+    assert runner.mailbox.peek().step == 10  # a finished Step ×N always publishes
+
+
+def test_pause_really_stops_stepping(runner):
+    runner.start()
+    wait_until(lambda: runner.step > 20)
+    runner.pause()
+    wait_until(lambda: runner.state == RunnerState.PAUSED)
+    paused_at = runner.step
+    # Commands are applied in order: if any step ran after the pause, this lands past +5.
+    runner.step_n(5)
+    wait_until(lambda: runner.mailbox.peek().step == paused_at + 5)
+    assert runner.step == paused_at + 5
+    assert runner.study.count == paused_at + 5
+
+
+def test_reset_restores_step_zero_and_bumps_run_id(runner):
+    runner.step_n(12)
+    wait_until(lambda: runner.step == 12)
+    old_run = runner.run_id
+    runner.reset()
+    wait_until(lambda: runner.run_id == old_run + 1)
+    wait_until(lambda: runner.mailbox.peek() is not None)
+    snap = runner.mailbox.peek()
+    assert (snap.run_id, snap.step, runner.step) == (old_run + 1, 0, 0)
+    assert [row["step"] for row in runner.history.since(0)] == [0.0]
+    assert runner.ring.steps() == [0]
+
+
+def test_reset_with_bad_values_keeps_the_run_and_says_why(runner):
+    runner.step_n(4)
+    wait_until(lambda: runner.step == 4)
+    runner.reset(size=13)
+    wait_until(lambda: "unlucky" in runner.message)
+    assert runner.step == 4 and runner.study.config.size == 4
+
+
+def test_exception_in_step_becomes_error_state_and_reset_recovers(runner):
+    runner.reset(fail_at=3)
+    runner.start()
+    wait_until(lambda: runner.state == RunnerState.ERROR)
+    assert "injected failure" in runner.message and runner.alive
+    assert runner.step == 2  # the failing step is not counted
+    runner.start()  # ignored while in error
+    runner.reset(fail_at=-1)
+    wait_until(lambda: runner.state == RunnerState.IDLE and runner.message == "")
+    runner.step_n(4)
+    wait_until(lambda: runner.step == 4)
+
+
+def test_nan_loss_auto_pauses_with_a_message(runner):
+    runner.reset(nan_at=6)
+    runner.start()
+    wait_until(lambda: runner.state == RunnerState.PAUSED)
+    assert runner.step == 6 and "nan" in runner.message.lower()
+    assert runner.mailbox.peek().step == 6
+
+
+def test_live_parameter_takes_effect_on_the_next_step(runner):
+    runner.step_n(3)
+    runner.set_param("lr", 0.5)
+    runner.step_n(2)
+    wait_until(lambda: runner.step == 5)
+    assert runner.study.lrs == [0.1, 0.1, 0.1, 0.5, 0.5]
+
+
+def test_non_live_parameter_is_refused_with_a_message_and_training_goes_on(runner):
+    runner.set_param("size", 9)
+    wait_until(lambda: "Reset" in runner.message)
+    assert runner.study.config.size == 4
+    runner.set_param("lr", -1.0)  # out of bounds
+    wait_until(lambda: "lr" in runner.message)
+    runner.step_n(2)
+    wait_until(lambda: runner.step == 2)
+    assert runner.study.lrs == [0.1, 0.1]
+
+
+def test_snapshots_follow_schedule_and_history_records_them(runner):
+    runner.step_n(20)
+    wait_until(lambda: runner.step == 20)
+    steps = [int(r["step"]) for r in runner.history.since(0)]
+    assert steps == [0, 1, 2, 4, 5, 10, 15, 20]  # powers of two before `snapshot_every`, then every 5
+
+
+def test_stop_ends_the_thread():
+    r = Runner(FakeStudy())
+    r.start()
+    wait_until(lambda: r.step > 0)
+    thread = r._thread
+    r.stop()
+    assert not thread.is_alive() and r.state == RunnerState.STOPPED
+    with pytest.raises(RuntimeError):
+        r.start()
+
+
+def test_run_headless_matches_background_recording():
+    r = Runner(FakeStudy(), snapshot_every=5)
+    snap = r.run_headless(12)
+    assert snap.step == 12 and r.state == RunnerState.PAUSED
+    assert r._thread is None
+
+
+def test_steps_per_second_is_positive_while_running(runner):
+    runner.start()
+    wait_until(lambda: runner.steps_per_second > 0)
+    runner.pause()
+    wait_until(lambda: runner.state == RunnerState.PAUSED)
+    assert runner.steps_per_second == 0.0
+
+
+def test_mailbox_latest_wins():
+    box = Mailbox()
+    for step in range(5):
+        box.put(Snapshot(run_id=1, step=step))
+    assert box.peek().step == 4
+
+
+def test_snapshot_is_frozen_numpy_only():
+    snap = Snapshot(run_id=1, step=0, arrays={"w": np.zeros(3)})
+    with pytest.raises(ValueError):
+        snap.arrays["w"][0] = 1.0
+    with pytest.raises(TypeError, match="not numpy"):
+        Snapshot(run_id=1, step=0, arrays={"w": torch.zeros(3)})
+
+
+def test_commands_from_many_threads_are_all_applied(runner):
+    threads = [threading.Thread(target=runner.step_n, args=(5,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_until(lambda: runner.step == 40)

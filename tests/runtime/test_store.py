@@ -1,0 +1,77 @@
+"""Run store: round trip, atomic writes, clear errors, no pickle. Run: pytest tests/runtime/test_store.py"""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from sandbox.runtime import Snapshot
+from sandbox.runtime.store import RunRecord, RunStoreError, list_runs, load_run, run_dir, save_run
+
+
+class NotATensor:
+    pass
+
+
+def record(**kw):
+    snaps = [Snapshot(run_id=3, step=s, scalars={"loss.train": 1.0 / (s + 1)},
+                      arrays={"w": np.arange(4, dtype=np.float32) * s}) for s in (0, 10, 20)]
+    base = dict(study="fake", preset="default", params={"lr": 0.1, "size": 4},
+                rows=[{"step": 0.0, "loss.train": 1.0}, {"step": 10.0, "loss.train": 0.1, "acc": 0.5}],
+                snapshots=snaps, state={"model": {"w": torch.ones(2, 2)}})
+    base.update(kw)
+    return RunRecord(**base)
+
+
+def test_round_trip(tmp_path):
+    path = save_run(tmp_path, record(), name="r1")
+    loaded = load_run(path, expect_study="fake")
+    assert loaded.params == {"lr": 0.1, "size": 4} and loaded.preset == "default"
+    assert loaded.rows == [{"step": 0.0, "loss.train": 1.0}, {"step": 10.0, "loss.train": 0.1, "acc": 0.5}]
+    assert [s.step for s in loaded.snapshots] == [0, 10, 20]
+    np.testing.assert_array_equal(loaded.snapshots[2].arrays["w"], np.arange(4) * 20)
+    assert loaded.snapshots[1].scalars["loss.train"] == pytest.approx(1 / 11)
+    assert torch.equal(loaded.state["model"]["w"], torch.ones(2, 2))
+    assert list_runs(tmp_path, "fake") == ["r1"]
+
+
+def test_failed_save_leaves_no_directory_behind(tmp_path):
+    bad = record(snapshots=[Snapshot(run_id=1, step=0, arrays={"w": np.zeros(2)})], state={"x": (i for i in range(3))})
+    with pytest.raises(TypeError):  # a generator cannot be saved: the save fails half-way
+        save_run(tmp_path, bad, name="broken")
+    assert os.listdir(tmp_path / "fake") == []
+    assert list_runs(tmp_path, "fake") == []
+
+
+def test_names_cannot_escape_the_root(tmp_path):
+    for name in ("../evil", "a/b", "..", ""):
+        with pytest.raises(RunStoreError):
+            run_dir(tmp_path, "fake", name)
+    with pytest.raises(RunStoreError):
+        save_run(tmp_path, record(study="../x"))
+
+
+def test_missing_or_foreign_or_damaged_runs_give_clear_errors(tmp_path):
+    with pytest.raises(RunStoreError, match="not a saved run"):
+        load_run(tmp_path)
+    path = save_run(tmp_path, record(), name="r1")
+    with pytest.raises(RunStoreError, match="not a 'grokking' run"):
+        load_run(path, expect_study="grokking")
+    (path / "config.json").write_text(json.dumps({"format": "other/9"}))
+    with pytest.raises(RunStoreError, match="not written by this sandbox"):
+        load_run(path)
+    (path / "config.json").write_text("{not json")
+    with pytest.raises(RunStoreError, match="damaged"):
+        load_run(path)
+
+
+def test_pickled_arrays_and_state_are_refused(tmp_path):
+    path = save_run(tmp_path, record(), name="r1")
+    np.savez(path / "snapshots" / "step_000000030.npz", w=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(RunStoreError, match="npz"):
+        load_run(path)
+    os.remove(path / "snapshots" / "step_000000030.npz")
+    torch.save({"obj": NotATensor()}, path / "state.pt")  # needs full unpickling to load
+    with pytest.raises(RunStoreError, match="state.pt"):
+        load_run(path)
