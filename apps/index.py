@@ -40,5 +40,5 @@ def coming(title: str, text: str):
 intro = pn.pane.Markdown("""# Training-dynamics sandbox
 Small research models training live in your browser. Pick a study, choose a preset, press **Start**.""")
 gallery = pn.FlexBox(*[card(*s) for s in STUDIES], *[coming(*c) for c in COMING])
-pn.template.FastListTemplate(title="Training-dynamics sandbox", main=[intro, gallery], accent="#1f5f99",
-                             theme_toggle=False).servable()
+pn.template.BootstrapTemplate(title="Training-dynamics sandbox", main=[intro, gallery],
+                              header_background="#1f5f99").servable()

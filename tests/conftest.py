@@ -48,9 +48,15 @@ class FakeStudy(Study):
             return float("nan")
         return 1.0 / (1 + self.count)
 
+    def capture(self):
+        return self.count
+
+    def observe(self, count):
+        return ({"loss.train": 1.0 / (1 + count), "count": float(count)},
+                {"weights": np.full(self.config.size, float(count))})
+
     def snapshot(self):
-        return ({"loss.train": 1.0 / (1 + self.count), "count": float(self.count)},
-                {"weights": np.full(self.config.size, float(self.count))})
+        return self.observe(self.capture())
 
 
 @pytest.fixture

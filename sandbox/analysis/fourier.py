@@ -5,6 +5,8 @@ k = 1 … (p−1)/2, each scaled to unit norm, so the basis is orthonormal and e
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -14,8 +16,9 @@ def n_frequencies(p: int) -> int:
     return (p - 1) // 2
 
 
+@lru_cache(maxsize=16)
 def fourier_basis(p: int) -> np.ndarray:
-    """(p, p) orthonormal rows: [const, cos 1, sin 1, cos 2, sin 2, …]."""
+    """(p, p) orthonormal rows: [const, cos 1, sin 1, cos 2, sin 2, …]. Cached, read-only."""
     K = n_frequencies(p)
     x = np.arange(p)
     rows = [np.ones(p) / np.sqrt(p)]
@@ -23,7 +26,9 @@ def fourier_basis(p: int) -> np.ndarray:
         angle = 2 * np.pi * k * x / p
         rows.append(np.cos(angle) * np.sqrt(2 / p))
         rows.append(np.sin(angle) * np.sqrt(2 / p))
-    return np.stack(rows)
+    basis = np.stack(rows)
+    basis.setflags(write=False)
+    return basis
 
 
 def frequency_energy_per_column(W: np.ndarray) -> np.ndarray:
@@ -108,7 +113,7 @@ def wrap_phase(phi: np.ndarray) -> np.ndarray:
 
 
 def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    z = logits - logits.max(axis=1, keepdims=True)
+    z = logits - logits.max(axis=1, keepdims=True)  # stable log-softmax
     log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return float(-log_probs[np.arange(len(labels)), labels].mean())
 
@@ -123,7 +128,7 @@ def label_frequency_directions(y: np.ndarray, p: int, ks: np.ndarray) -> np.ndar
         angle = 2 * np.pi * k * y / p
         for row in (np.cos(angle), np.sin(angle)):
             rows.append(row / np.linalg.norm(row))
-    return np.stack(rows) if rows else np.zeros((0, len(y)))
+    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, len(y)), dtype=np.float32)
 
 
 def restricted_and_excluded_loss(logits: np.ndarray, y: np.ndarray, train: np.ndarray,

@@ -37,6 +37,11 @@ class PairMLP(nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.hidden(a, b) @ self.W_out                     # (batch, p)
 
+    def forward_with_hidden(self, a, b) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, hidden) from one pass, for observation."""
+        hidden = self.hidden(a, b)
+        return hidden @ self.W_out, hidden
+
     def input_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-token input weights for operand a and operand b, each (p, width)."""
         return self.W_a, self.W_b

@@ -46,9 +46,13 @@ class GrokTransformer(nn.Module):
         return self._residual_and_hidden(a, b)[1]
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_hidden(a, b)[0]
+
+    def forward_with_hidden(self, a, b) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (B, p), MLP neurons at `=` (B, d_mlp)) from one pass."""
         resid, hidden = self._residual_and_hidden(a, b)
         resid = resid + hidden @ self.W_out + self.b_out
-        return resid @ self.W_U                                                # (B, p)
+        return resid @ self.W_U, hidden
 
     def input_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Each neuron's direct input weights from a token: W_E @ W_in, (p, d_mlp), for a and b alike."""

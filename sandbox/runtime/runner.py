@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from .history import History, SnapshotRing
+from .observer import Observer
 from .snapshot import Mailbox, Snapshot
 
 
@@ -58,11 +59,20 @@ class Runner:
     """
 
     def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
-                 history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None):
+                 history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None,
+                 observe_inline: bool = False):
+        """`observe_inline`: build every due snapshot on the training thread (deterministic
+        records for the CLI and tests). Otherwise a second thread observes, latest-wins,
+        and the training loop only pays for a weight copy."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.study = study
         self.snapshot_every = snapshot_every
+        self.observe_inline = observe_inline
+        self._observer: Observer | None = None
+        # Held while a run is rebuilt and while a capture is observed, so an observation
+        # never sees a half-built study or lands in the next run's history.
+        self._run_lock = threading.Lock()
         self.mailbox = Mailbox()
         self.history = History(max_rows=history_rows)
         self.ring = SnapshotRing(capacity=ring_capacity)
@@ -103,12 +113,18 @@ class Runner:
         self._send("snapshot")
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the thread (session closed). Idempotent."""
+        """End the threads (session closed). Idempotent."""
         self._commands.put(("stop", None))
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if self._observer is not None:
+            self._observer.stop(timeout)
         self.state = RunnerState.STOPPED
+
+    def wait_observed(self, timeout: float = 30.0) -> bool:
+        """Block until every capture so far is a Snapshot (tests, save)."""
+        return self._observer is None or self._observer.drain(timeout)
 
     @property
     def alive(self) -> bool:
@@ -151,9 +167,12 @@ class Runner:
         try:
             fn(*args)
         except Exception as exc:  # noqa: BLE001 - any failure must reach the UI, not kill the thread
-            self._pending_steps = 0
-            self.state = RunnerState.ERROR
-            self.message = f"{type(exc).__name__}: {exc}. Press Reset to start again."
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        self._pending_steps = 0
+        self.state = RunnerState.ERROR
+        self.message = f"{type(exc).__name__}: {exc}. Press Reset to start again."
 
     def _apply(self, name: str, arg: Any) -> None:
         if name == "reset":
@@ -189,6 +208,7 @@ class Runner:
 
     def _load(self, record) -> None:
         self._rebuild(record.params)
+        self.wait_observed()
         if record.state:
             self.study.load_state_dict(record.state)
         self.history.clear()
@@ -216,17 +236,18 @@ class Runner:
         except ValueError as exc:  # a bad value: keep the current run, say why
             self.message = f"Not applied: {exc}"
             return
-        self.state = RunnerState.IDLE
-        self._pending_steps = 0
-        self.run_id += 1
-        self.step = 0
-        self._rate.reset()
-        self.history.clear()
-        self.ring.clear()
-        self.mailbox.clear()
-        self.study.build()
-        self._built = True
-        self.message = ""
+        with self._run_lock:
+            self.state = RunnerState.IDLE
+            self._pending_steps = 0
+            self.run_id += 1
+            self.step = 0
+            self._rate.reset()
+            self.history.clear()
+            self.ring.clear()
+            self.mailbox.clear()
+            self.study.build()
+            self._built = True
+            self.message = ""
         self._publish()
 
     def _advance(self) -> None:
@@ -243,7 +264,9 @@ class Runner:
             self.message = (f"Loss became {loss} at step {self.step}; paused. "
                             "Lower the learning rate, or press Reset.")
             return
-        if self._due(self.step) or (self._pending_steps == 0 and self.state != RunnerState.RUNNING):
+        if self._pending_steps == 0 and self.state != RunnerState.RUNNING:
+            self._publish()  # the end of Step ×N is always shown
+        elif self._due(self.step) and (self.observe_inline or self._observer is None or self._observer.idle):
             self._publish()
 
     def _due(self, step: int) -> bool:
@@ -254,11 +277,25 @@ class Runner:
         return step < self.snapshot_every and step & (step - 1) == 0
 
     def _publish(self) -> None:
-        scalars, arrays = self.study.snapshot()
-        snap = Snapshot(run_id=self.run_id, step=self.step, scalars=scalars, arrays=arrays)
-        self.history.append({"step": float(self.step), **snap.scalars})
-        self.ring.add(snap)
-        self.mailbox.put(snap)
+        """Capture now (training thread); observe inline or hand over to the observer."""
+        item = (self.run_id, self.step, self.study.capture())
+        if self.observe_inline:
+            self._observe(item)
+            return
+        if self._observer is None:
+            self._observer = Observer(self._observe, self._fail)
+        self._observer.submit(item)
+
+    def _observe(self, item) -> None:
+        run_id, step, captured = item
+        with self._run_lock:
+            if run_id != self.run_id:
+                return  # captured before a Reset: that run is gone
+            scalars, arrays = self.study.observe(captured)
+            snap = Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays)
+            self.history.append({"step": float(step), **snap.scalars})
+            self.ring.add(snap)
+            self.mailbox.put(snap)
         if self.on_snapshot is not None:
             self.on_snapshot(snap)
 
@@ -269,14 +306,18 @@ class Runner:
         With `publish_last`, the final step is always snapshotted (as on pause)."""
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("run_headless cannot be used while the background thread runs")
-        self._ensure_built()
-        self.state = RunnerState.RUNNING
-        for _ in range(steps):
-            self._advance()
-            if self.state != RunnerState.RUNNING:
-                break
-        if self.state == RunnerState.RUNNING:
-            self.state = RunnerState.PAUSED
-            if publish_last and (self.mailbox.peek() is None or self.mailbox.peek().step != self.step):
-                self._publish()
+        inline, self.observe_inline = self.observe_inline, True  # synchronous: record every due step
+        try:
+            self._ensure_built()
+            self.state = RunnerState.RUNNING
+            for _ in range(steps):
+                self._advance()
+                if self.state != RunnerState.RUNNING:
+                    break
+            if self.state == RunnerState.RUNNING:
+                self.state = RunnerState.PAUSED
+                if publish_last and (self.mailbox.peek() is None or self.mailbox.peek().step != self.step):
+                    self._publish()
+        finally:
+            self.observe_inline = inline
         return self.mailbox.peek()

@@ -87,7 +87,17 @@ class Study:
     def step(self) -> float:
         raise NotImplementedError
 
+    def capture(self):
+        """A cheap, consistent copy of what observe() needs, taken on the training thread
+        between steps (e.g. cloned weights). Default: nothing; observe() reads live state."""
+        return None
+
+    def observe(self, captured) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Scalars and numpy arrays from a capture; may run on another thread while training goes on."""
+        return self.snapshot()
+
     def snapshot(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Observe the current state directly (single-threaded use)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict:

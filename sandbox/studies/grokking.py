@@ -6,7 +6,7 @@ solution: a few key frequencies k, each neuron tuned to one of them.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import copy
 
 import numpy as np
 import param
@@ -50,11 +50,6 @@ class GrokkingConfig(StudyConfig):
             raise ValueError(f"neuron {self.selected_neuron} does not exist; the model has {neurons}")
 
 
-@lru_cache(maxsize=8)
-def _basis(p: int) -> np.ndarray:
-    return fourier.fourier_basis(p)
-
-
 @register
 class GrokkingStudy(Study):
     name = "grokking"
@@ -89,6 +84,8 @@ class GrokkingStudy(Study):
         else:
             self.model = GrokTransformer(c.p, c.d_model, c.n_heads, c.d_mlp, c.init_scale)
         self.model.to(self.device)
+        # The observer evaluates a copy, so analysis never races the optimiser's in-place updates.
+        self.shadow = copy.deepcopy(self.model).requires_grad_(False)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay,
                                            betas=(0.9, c.beta2))
         as_tensor = lambda x: torch.as_tensor(x, device=self.device)  # noqa: E731
@@ -120,9 +117,20 @@ class GrokkingStudy(Study):
 
     # ---- observation -----------------------------------------------------------
     @torch.no_grad()
+    def capture(self) -> dict:
+        group = self.optimizer.param_groups[0]
+        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+                "lr": group["lr"], "weight_decay": group["weight_decay"]}
+
     def snapshot(self):
+        return self.observe(self.capture())
+
+    @torch.no_grad()
+    def observe(self, captured: dict):
+        self.shadow.load_state_dict(captured["weights"])
+        model = self.shadow
         c, p = self.config, self.config.p
-        logits = self.model(self.a, self.b)                                   # (p², p)
+        logits, hidden = model.forward_with_hidden(self.a, self.b)            # (p², p), (p², d)
         logits_np = logits.float().cpu().numpy()
         y = self.table.y
         correct = logits_np.argmax(axis=1) == y
@@ -130,8 +138,8 @@ class GrokkingStudy(Study):
         log_probs = torch.log_softmax(logits.float(), dim=1)
         nll = -log_probs[torch.arange(p * p, device=self.device), self.y].cpu().numpy()
 
-        W_a, W_b = (w.detach().float().cpu().numpy() for w in self.model.input_weights())  # (p, d) each
-        W_out = self.model.output_weights().detach().float().cpu().numpy()               # (d, p)
+        W_a, W_b = (w.float().cpu().numpy() for w in model.input_weights())  # (p, d) each
+        W_out = model.output_weights().float().cpu().numpy()                 # (d, p)
         per_neuron = fourier.frequency_energy_per_column(W_a) + fourier.frequency_energy_per_column(W_b)
         energy = per_neuron.sum(axis=0)                                       # (K,)
         K = len(energy)
@@ -143,8 +151,8 @@ class GrokkingStudy(Study):
         norm_rows = per_neuron / np.maximum(per_neuron.sum(axis=1, keepdims=True), 1e-30)
 
         neuron = min(c.selected_neuron, per_neuron.shape[0] - 1)
-        activation = self.model.hidden(self.a, self.b)[:, neuron].float().cpu().numpy().reshape(p, p)
-        weight_norm = torch.sqrt(sum((w.float() ** 2).sum() for w in self.model.parameters())).item()
+        activation = hidden[:, neuron].float().cpu().numpy().reshape(p, p)
+        weight_norm = torch.sqrt(sum((w.float() ** 2).sum() for w in model.parameters())).item()
 
         scalars = {
             "loss.train": float(nll[train].mean()),
@@ -159,8 +167,8 @@ class GrokkingStudy(Study):
             "neurons.mean_dominant_share": float(share.mean()),
             "neurons.concentration": float(fourier.top_share_per_column(per_neuron, 0.1).mean()),
             "neuron.selected": float(neuron),
-            "hparams.lr": float(self.optimizer.param_groups[0]["lr"]),
-            "hparams.weight_decay": float(self.optimizer.param_groups[0]["weight_decay"]),
+            "hparams.lr": float(captured["lr"]),
+            "hparams.weight_decay": float(captured["weight_decay"]),
         }
         # 0 test wrong, 1 test right, 2 train wrong, 3 train right: one small int image.
         grid = (correct.reshape(p, p).astype(np.int8) + 2 * self.train_grid.astype(np.int8))

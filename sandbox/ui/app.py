@@ -27,10 +27,12 @@ class StudyApp(Viewer):
 
     def servable(self, title: str | None = None, **kwargs):
         """Served: a template with the controls in the sidebar. In a notebook: the plain layout."""
-        if pn.state.served:
+        doc = pn.state.curdoc  # pn.state.served only looks at the *caller's* module, so ask the document
+        if doc is not None and doc.session_context is not None:
             self.controller.start()
-            template = pn.template.FastListTemplate(
+            # Bootstrap needs no web fonts: the page works offline (Fast pulls Google Fonts).
+            template = pn.template.BootstrapTemplate(
                 title=title or self.title, sidebar=[self.controller], main=[self._main()],
-                accent=ACCENT, sidebar_width=330, main_layout=None, theme_toggle=False)
+                header_background=ACCENT, sidebar_width=340)
             return template.servable()
         return super().servable(title=title, **kwargs)

@@ -16,8 +16,8 @@ from panel.viewable import Viewer
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.store import RunRecord, RunStoreError, list_runs, load_run, run_dir, save_run
 
-STATE_BADGES = {"idle": ("⏹", "#7f7f7f"), "running": ("▶", "#2ca02c"), "paused": ("⏸", "#ff7f0e"),
-                "error": ("⚠", "#d62728"), "stopped": ("■", "#7f7f7f")}
+STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "paused": "#ff7f0e", "error": "#d62728",
+                "stopped": "#7f7f7f"}
 
 
 class StudyController(Viewer):
@@ -51,32 +51,45 @@ class StudyController(Viewer):
         s = self.study_cls
         self.preset_select = pn.widgets.Select(name="Preset", options=list(s.PRESETS), value=self.study.preset)
         self.preset_select.param.watch(lambda e: self.apply_preset(e.new), "value")
-        self.start_button = pn.widgets.Button(label="▶ Start", button_type="success", width=80)
-        self.pause_button = pn.widgets.Button(label="⏸ Pause", button_type="warning", width=80)
+        self.start_button = pn.widgets.Button(label="Start", button_type="success", width=80)
+        self.pause_button = pn.widgets.Button(label="Pause", button_type="warning", width=80)
         self.step_button = pn.widgets.Button(label="Step ×N", width=80)
-        self.reset_button = pn.widgets.Button(label="⟲ Reset", button_type="danger", width=80)
-        self.step_count = pn.widgets.IntInput(name="N", value=10, start=1, end=100_000, width=80)
+        self.reset_button = pn.widgets.Button(label="Reset", button_type="danger", width=80)
+        self.step_count = pn.widgets.IntInput(name="N", value=10, start=1, end=100_000, width=80,
+                                             css_classes=["sandbox-step-count"])
         self.start_button.on_click(lambda e: self.runner.start())
         self.pause_button.on_click(lambda e: self.runner.pause())
         self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
         self.reset_button.on_click(lambda e: self.reset())
         live = [n for n in s.LIVE if n != "selected_neuron"]
-        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
-                                     widgets={n: {"type": pn.widgets.FloatInput, "step": 1e-4} for n in live})
+        # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
+        tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
+        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False, widgets={
+            n: {"type": pn.widgets.FloatInput, "step": 1e-4, "css_classes": tag(n)} for n in live})
         fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
-        self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False)
+        self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
+                                      widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
         self.time_slider = pn.widgets.IntSlider(name="Time: step shown", start=0, end=1, value=0,
                                                 sizing_mode="stretch_width")
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
         self.live_button = pn.widgets.Button(label="Follow live", width=100)
         self.live_button.on_click(lambda e: self.go_live())
-        self.save_button = pn.widgets.Button(label="💾 Save run", width=110)
+        self.save_button = pn.widgets.Button(label="Save run", width=110)
         self.save_button.on_click(lambda e: self.save())
         self.run_select = pn.widgets.Select(name="Saved runs", options=self._saved_runs())
-        self.load_button = pn.widgets.Button(label="📂 Load", width=110)
+        self.load_button = pn.widgets.Button(label="Load", width=110)
         self.load_button.on_click(lambda e: self.load(self.run_select.value))
         self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+
+    def _widget_spec(self, name: str, css: list[str]) -> dict:
+        """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly)."""
+        p = self.settings.param[name]
+        if isinstance(p, param.Integer):
+            return {"type": pn.widgets.IntInput, "css_classes": css}
+        if isinstance(p, param.Number):
+            return {"type": pn.widgets.FloatInput, "css_classes": css}
+        return {"css_classes": css}
 
     def _saved_runs(self) -> list[str]:
         try:
@@ -159,6 +172,7 @@ class StudyController(Viewer):
     def start(self) -> None:
         """Begin the periodic callback (once per session) and stop the thread when the session ends."""
         if self._callback is None:
+            self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots
             self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
             if pn.state.curdoc is not None:
                 pn.state.on_session_destroyed(lambda ctx: self.close())
@@ -213,11 +227,11 @@ class StudyController(Viewer):
         self.alert.visible = bool(self.message)
 
     def _status_html(self) -> str:
-        icon, color = STATE_BADGES.get(self.state, ("?", "#000"))
+        color = STATE_COLORS.get(self.state, "#000")
         device = getattr(getattr(self.study, "device", None), "type", "not built")
         shown = "" if self.follow_live else f" · <b>showing step {self.shown_step}</b>"
         return (f'<div class="sandbox-status" style="font-size:13px">'
-                f'<span style="color:{color};font-weight:bold">{icon} {self.state}</span>'
+                f'<span style="color:{color};font-weight:bold">● {self.state}</span>'
                 f' · step <b class="sandbox-step">{self.step}</b> · {self.steps_per_second:.1f} steps/s'
                 f' · device {device}{shown}</div>')
 

@@ -83,6 +83,7 @@ def test_nan_loss_auto_pauses_with_a_message(runner):
 
 def test_live_parameter_takes_effect_on_the_next_step(runner):
     runner.step_n(3)
+    wait_until(lambda: runner.step == 3)
     runner.set_param("lr", 0.5)
     runner.step_n(2)
     wait_until(lambda: runner.step == 5)
@@ -101,6 +102,7 @@ def test_non_live_parameter_is_refused_with_a_message_and_training_goes_on(runne
 
 
 def test_snapshots_follow_schedule_and_history_records_them(runner):
+    runner.observe_inline = True  # record every due step (the CLI's mode)
     runner.step_n(20)
     wait_until(lambda: runner.step == 20)
     steps = [int(r["step"]) for r in runner.history.since(0)]
@@ -116,6 +118,38 @@ def test_stop_ends_the_thread():
     assert not thread.is_alive() and r.state == RunnerState.STOPPED
     with pytest.raises(RuntimeError):
         r.start()
+
+
+def test_training_never_waits_for_a_slow_observer():
+    release = threading.Event()
+
+    class SlowToObserve(FakeStudy):
+        def observe(self, count):
+            release.wait(10)
+            return super().observe(count)
+
+    r = Runner(SlowToObserve(), snapshot_every=1)
+    r.start()
+    # The observer is stuck on the first capture, yet the training thread keeps stepping.
+    wait_until(lambda: r.step > 200)
+    assert r.mailbox.peek() is None
+    release.set()
+    wait_until(lambda: r.mailbox.peek() is not None)
+    r.stop()
+
+
+def test_an_exception_while_observing_becomes_the_error_state():
+    class BrokenObserver(FakeStudy):
+        def observe(self, count):
+            if count >= 5:
+                raise KeyError("no such metric")
+            return super().observe(count)
+
+    r = Runner(BrokenObserver(), snapshot_every=5)
+    r.start()
+    wait_until(lambda: r.state == RunnerState.ERROR)
+    assert "no such metric" in r.message
+    r.stop()
 
 
 def test_run_headless_matches_background_recording():

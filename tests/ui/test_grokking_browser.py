@@ -1,0 +1,94 @@
+"""The served grokking app in headless Chromium: Start, Pause, Step ×N, Reset, no errors.
+Run: pytest -m ui tests/ui/test_grokking_browser.py  (screenshots go to tests/artifacts/)"""
+import time
+
+import pytest
+
+from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+
+pytestmark = pytest.mark.ui
+
+
+def step_counter(page) -> int:
+    return int(page.locator(".sandbox-step").inner_text())
+
+
+def state_text(page) -> str:
+    return page.locator(".sandbox-status").inner_text()
+
+
+def wait_for_step(page, predicate, timeout: float = 60.0) -> int:
+    """Poll the status bar (it lives in shadow DOM, which Playwright locators pierce)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step = step_counter(page)
+        if predicate(step):
+            return step
+        page.wait_for_timeout(100)
+    raise AssertionError(f"step counter stuck at {step_counter(page)}; status: {state_text(page)}")
+
+
+def wait_for_points(page, column: str, predicate, timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = page.evaluate(SOURCE_LENGTH_JS, column)
+        if predicate(n):
+            return n
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{column} has {page.evaluate(SOURCE_LENGTH_JS, column)} points")
+
+
+def test_gallery_links_to_the_grokking_app(server, page):
+    page.goto(server.url + "/")
+    link = page.locator("a[href='./grokking']")
+    link.wait_for(timeout=30_000)
+    assert "Grokking" in link.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_start_pause_step_reset_in_the_browser(server, page):
+    page.goto(server.url + "/grokking")
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    page.locator(".sandbox-status").wait_for(timeout=30_000)
+    assert step_counter(page) == 0 and "idle" in state_text(page)
+
+    page.get_by_role("button", name="Start", exact=True).click()
+    wait_for_step(page, lambda s: s > 60)
+    loss_points = wait_for_points(page, "loss_train", lambda n: n > 3)
+    wait_for_points(page, "loss_train", lambda n: n > loss_points)  # the loss curve keeps growing
+
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_text("paused").first.wait_for(timeout=15_000)
+    paused_at = step_counter(page)
+    page.wait_for_timeout(1500)  # an observation window: the counter must not move during it
+    assert step_counter(page) == paused_at
+
+    page.locator(".sandbox-step-count input").fill("25")
+    page.locator(".sandbox-step-count input").press("Enter")
+    page.get_by_role("button", name="Step ×N").click()
+    wait_for_step(page, lambda s: s == paused_at + 25)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "grokking.png"), full_page=True)
+
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_for_step(page, lambda s: s == 0)
+    wait_for_points(page, "loss_train", lambda n: n == 0)
+    assert page.errors == []
+    assert server.python_errors() == []
+
+
+def test_bad_setting_shows_a_message_and_keeps_the_page_alive(server, page):
+    page.goto(server.url + "/grokking")
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("Settings (apply on Reset)").click()
+    p_input = page.locator(".sandbox-param-p input")
+    p_input.fill("100")
+    p_input.press("Enter")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("p = 100 is not prime").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Step ×N").click()
+    wait_for_step(page, lambda s: s == 10)
+    assert page.errors == []
