@@ -33,3 +33,7 @@ test-fast: install
 
 clean:
 	rm -rf $(VENV) runs tests/artifacts
+
+# Reported figures (not a test): steps/s bare vs Runner vs served app with Chromium attached.
+bench: install
+	$(PY) -m benchmarks.grokking_speed

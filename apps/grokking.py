@@ -45,6 +45,8 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                  categories={0: "test wrong", 1: "test right", 2: "train wrong", 3: "train right"},
                  description="Test pairs turn green as the model generalises.")
     activation = Image("neuron.activation", "Selected neuron over (a, b)", x_label="b", y_label="a",
+                       title_template="Neuron {neuron_selected:.0f} over (a, b): k = {neuron_frequency:.0f}, "
+                                      "{neuron_share:.0%} of its energy",
                        palette=list(reversed(RdBu11)), height=340,
                        description="After grokking: diagonal stripes, a wave in a + b.")
     neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")

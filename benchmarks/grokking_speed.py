@@ -6,7 +6,9 @@ Reported figures, not a test: timings depend on the machine (record it with the 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
 import time
 
 import torch
@@ -42,7 +44,20 @@ def runner_headless(seconds: float) -> tuple[float, int]:
     return rate, snapshots
 
 
-def in_browser(seconds: float) -> float:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes, from /proc (Linux)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def in_browser(seconds: float) -> tuple[float, float, float]:
+    """steps/s with Chromium attached, and the CPU share (in cores) of server and browser."""
     from tests.ui.conftest import CHROMIUM, CHROMIUM_FLAGS, Server
     import tempfile
     from pathlib import Path
@@ -57,17 +72,23 @@ def in_browser(seconds: float) -> float:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
                 page = browser.new_page(viewport={"width": 1500, "height": 1800})
                 page.goto(server.url + "/grokking")
-                page.get_by_role("button", name="Start").click()
-                page.wait_for_function("() => Number(document.querySelector('.sandbox-step')?.innerText) > 20",
-                                       timeout=60_000)
+                page.get_by_role("button", name="Start", exact=True).click()
                 read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
+                while read() < 20:  # warm-up: build and first steps
+                    page.wait_for_timeout(100)
+                chromium = [int(pid) for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True,
+                                                                 text=True).stdout.split()]
+                cpu0 = (_cpu_seconds([server.process.pid]), _cpu_seconds(chromium))
                 s0, t0 = read(), time.perf_counter()
                 page.wait_for_timeout(seconds * 1000)
-                rate = (read() - s0) / (time.perf_counter() - t0)
+                elapsed = time.perf_counter() - t0
+                rate = (read() - s0) / elapsed
+                server_cores = (_cpu_seconds([server.process.pid]) - cpu0[0]) / elapsed
+                browser_cores = (_cpu_seconds(chromium) - cpu0[1]) / elapsed
                 browser.close()
         finally:
             server.close()
-    return rate
+    return rate, server_cores, browser_cores
 
 
 def main() -> None:
@@ -79,14 +100,15 @@ def main() -> None:
     threads = configure_cpu_threads()
     bare = bare_loop(seconds)
     headless, snaps = runner_headless(seconds)
-    browser = in_browser(seconds)
+    browser, server_cores, browser_cores = in_browser(seconds)
     print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{threads} torch thread(s), window {seconds:.0f} s")
     print("| mode | steps/s | ratio to bare |")
     print("|---|---|---|")
     for name, rate in (("bare loop", bare), ("Runner, headless", headless), ("served app + Chromium", browser)):
         print(f"| {name} | {rate:.1f} | {rate / bare:.2f} |")
-    print(f"(Runner recorded {snaps} snapshots in {seconds:.0f} s)")
+    print(f"(Runner recorded {snaps} snapshots in {seconds:.0f} s; with the browser attached the server "
+          f"used {server_cores:.2f} cores and Chromium {browser_cores:.2f} of {os.cpu_count()})")
 
 
 if __name__ == "__main__":

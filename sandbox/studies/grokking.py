@@ -167,6 +167,8 @@ class GrokkingStudy(Study):
             "neurons.mean_dominant_share": float(share.mean()),
             "neurons.concentration": float(fourier.top_share_per_column(per_neuron, 0.1).mean()),
             "neuron.selected": float(neuron),
+            "neuron.frequency": float(dominant[neuron]),
+            "neuron.share": float(share[neuron]),
             "hparams.lr": float(captured["lr"]),
             "hparams.weight_decay": float(captured["weight_decay"]),
         }

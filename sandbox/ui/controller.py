@@ -7,12 +7,14 @@ never sees any of this.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.store import RunRecord, RunStoreError, list_runs, load_run, run_dir, save_run
 
@@ -29,14 +31,21 @@ class StudyController(Viewer):
     shown_step = param.Integer(default=0)
 
     def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
-                 period_ms: int = 150, snapshot_every: int = 10, study_params: dict | None = None, **params):
+                 period_ms: int = 200, snapshot_every: int = 10, study_params: dict | None = None,
+                 array_period_s: float = 0.5, **params):
         super().__init__(**params)
+        configure_cpu_threads()  # process-wide: leave a core to the server and the observer
         self.study = study_cls(preset=preset, **(study_params or {}))
         self.study_cls = study_cls
         self.runner = Runner(self.study, snapshot_every=snapshot_every)
         self.views = list(views)
         self.runs_root = Path(runs_root)
         self.period_ms = period_ms
+        # Curves stream every tick (a few numbers); whole-array views (images, bars) redraw at
+        # most this often while running: on a small machine the browser's redraws otherwise
+        # take the core the training thread needs.
+        self.array_period_s = array_period_s
+        self._shown_at = self._slider_at = 0.0
         self._shown_key = None
         self._run_id = None
         self._callback = None
@@ -196,14 +205,17 @@ class StudyController(Viewer):
             self._run_id = snap.run_id
         for view in self.views:
             self._guard(view.update_history, r.history)
-        self._syncing_slider = True
-        try:
-            self.time_slider.end = max(r.step, 1)
-            if self.follow_live:
-                self.time_slider.value = r.step
-        finally:
-            self._syncing_slider = False
-        if self.follow_live and snap is not None and snap.key != self._shown_key:
+        now = time.monotonic()
+        if now - self._slider_at >= 1.0 or r.state != RunnerState.RUNNING:  # a slider redraw is costly
+            self._slider_at = now
+            self._syncing_slider = True
+            try:
+                self.time_slider.param.update(end=max(r.step, 1), **({"value": r.step} if self.follow_live else {}))
+            finally:
+                self._syncing_slider = False
+        fresh = snap is not None and snap.key != self._shown_key
+        throttled = r.state == RunnerState.RUNNING and time.monotonic() - self._shown_at < self.array_period_s
+        if self.follow_live and fresh and not throttled:
             self._show(snap)
         self.status.object = self._status_html()
 
@@ -212,6 +224,7 @@ class StudyController(Viewer):
             self._guard(view.update, snap)
             self._guard(view.mark_step, None if self.follow_live else snap.step)
         self._shown_key = snap.key
+        self._shown_at = time.monotonic()
         self.shown_step = snap.step
 
     def _guard(self, fn, *args) -> None:

@@ -21,9 +21,11 @@ class Image(View):
     def __init__(self, key: str, title: str, x_label: str = "", y_label: str = "", order_key: str | None = None,
                  palette: str | list[str] = "Viridis256", low: float | None = None, high: float | None = None,
                  categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True,
-                 x_start: float = 0.0, **params):
+                 x_start: float = 0.0, title_template: str | None = None, **params):
         super().__init__(**params)
         self.key, self.order_key = key, order_key
+        # e.g. "Neuron {neuron.selected:.0f}": filled from the snapshot's scalars on update.
+        self.title_template = title_template
         self.keys = (key,) + ((order_key,) if order_key else ())
         self._order = None
         self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label, height=height,
@@ -53,6 +55,9 @@ class Image(View):
         rows, cols = image.shape
         # Bokeh draws row 0 at the bottom; keep that so y reads as the row index.
         self.source.data = {"image": [image], "dw": [cols], "dh": [rows]}
+        if self.title_template:
+            self.figure.title.text = self.title_template.format_map(
+                {k.replace(".", "_"): v for k, v in snap.scalars.items()})
 
     def _on_tap(self, event) -> None:
         if event.y is None:
