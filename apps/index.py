@@ -18,27 +18,35 @@ COMING = [
 ]
 
 
+CARD_STYLE = "padding:14px;border:1px solid #ccc;border-radius:8px;box-sizing:border-box;width:100%"
+
+
 def _thumbnail(name: str) -> str:
     path = ASSETS / f"{name}.png"
     if not path.is_file():
         return ""
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" style="width:100%;border-radius:6px;border:1px solid #ddd">'
+    return (f'<img src="data:image/png;base64,{data}" alt="" '
+            'style="display:block;max-width:100%;border-radius:6px;border:1px solid #ddd">')
 
 
 def card(slug: str, title: str, text: str):
-    html = (f'<a href="./{slug}" style="text-decoration:none;color:inherit">{_thumbnail(slug)}'
-            f'<h3 style="margin:8px 0 4px">{title}</h3><p style="margin:0;color:#444">{text}</p></a>')
-    return pn.pane.HTML(html, width=360, styles={"padding": "12px", "border": "1px solid #ccc", "border-radius": "8px"})
+    html = (f'<div style="{CARD_STYLE}"><a href="./{slug}" style="text-decoration:none;color:inherit">'
+            f'{_thumbnail(slug)}<h3 style="margin:10px 0 4px;font-size:18px">{title}</h3>'
+            f'<p style="margin:0;color:#444;font-size:14px">{text}</p></a></div>')
+    return pn.pane.HTML(html, width=400)
 
 
 def coming(title: str, text: str):
-    html = f'<h3 style="margin:0 0 4px;color:#888">{title}</h3><p style="margin:0;color:#888">{text} (coming)</p>'
-    return pn.pane.HTML(html, width=360, styles={"padding": "12px", "border": "1px dashed #ccc", "border-radius": "8px"})
+    html = (f'<div style="{CARD_STYLE};border-style:dashed"><h3 style="margin:0 0 4px;color:#888;font-size:18px">'
+            f'{title}</h3><p style="margin:0;color:#888;font-size:14px">{text} (coming)</p></div>')
+    return pn.pane.HTML(html, width=400)
 
 
 intro = pn.pane.Markdown("""# Training-dynamics sandbox
-Small research models training live in your browser. Pick a study, choose a preset, press **Start**.""")
+Small research models training live in your browser, with the metrics from their papers.
+Pick a study, choose a preset, press **Start**, and change the learning rate or weight decay while it trains.""",
+                         styles={"font-size": "15px"})
 gallery = pn.FlexBox(*[card(*s) for s in STUDIES], *[coming(*c) for c in COMING])
 pn.template.BootstrapTemplate(title="Training-dynamics sandbox", main=[intro, gallery],
                               header_background="#1f5f99").servable()
