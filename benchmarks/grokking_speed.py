@@ -91,6 +91,40 @@ def in_browser(seconds: float) -> tuple[float, float, float]:
     return rate, server_cores, browser_cores
 
 
+def time_to_grok_in_browser(limit_s: float = 300.0) -> tuple[float, int, int]:
+    """Wall seconds from Start until the status bar shows test accuracy ≥ 0.95, the step then,
+    and the step at which train accuracy first showed ≥ 0.99 (as the page reported them)."""
+    from tests.ui.conftest import CHROMIUM, CHROMIUM_FLAGS, Server
+    import tempfile
+    from pathlib import Path
+    from playwright.sync_api import sync_playwright
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "apps").symlink_to(root / "apps")
+        server = Server(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+                page = browser.new_page(viewport={"width": 1500, "height": 1800})
+                page.goto(server.url + "/grokking")
+                page.locator(".sandbox-acc-test").wait_for(timeout=60_000)
+                page.get_by_role("button", name="Start", exact=True).click()
+                t0, memorised = time.perf_counter(), None
+                while time.perf_counter() - t0 < limit_s:
+                    step = int(page.locator(".sandbox-step").inner_text())
+                    if memorised is None and float(page.locator(".sandbox-acc-train").inner_text()) >= 0.99:
+                        memorised = step
+                    if float(page.locator(".sandbox-acc-test").inner_text()) >= 0.95:
+                        break
+                    page.wait_for_timeout(100)
+                elapsed = time.perf_counter() - t0
+                browser.close()
+        finally:
+            server.close()
+    return elapsed, step, memorised or -1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -107,6 +141,10 @@ def main() -> None:
     print("|---|---|---|")
     for name, rate in (("bare loop", bare), ("Runner, headless", headless), ("served app + Chromium", browser)):
         print(f"| {name} | {rate:.1f} | {rate / bare:.2f} |")
+    if not args.quick:
+        seconds_to_grok, grok_step, memorised = time_to_grok_in_browser()
+        print(f"In the browser: train acc ≥ 0.99 shown at step {memorised}; test acc ≥ 0.95 shown at step "
+              f"{grok_step}, {seconds_to_grok:.0f} s after Start.")
     print(f"(Runner recorded {snaps} snapshots in {seconds:.0f} s; with the browser attached the server "
           f"used {server_cores:.2f} cores and Chromium {browser_cores:.2f} of {os.cpu_count()})")
 

@@ -13,7 +13,7 @@ import param
 
 from .runtime.device import configure_cpu_threads
 from .runtime.runner import Runner, RunnerState
-from .runtime.store import RunRecord, save_run
+from .runtime.store import save_run
 from .studies import STUDIES, get_study
 
 _TYPES = {param.Integer: int, param.Number: float, param.Boolean: lambda s: s.lower() in ("1", "true", "yes")}
@@ -75,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = "  ".join(f"{k}={v:.4g}" for k, v in row.items() if k.startswith(("loss.", "acc.")))
         rate = runner.step / max(time.perf_counter() - started, 1e-9)
         print(f"step {runner.step:>7}  {rate:7.1f} steps/s  (recorded at {int(row['step'])}: {shown})", flush=True)
-    record = RunRecord(study=study.name, preset=study.preset, params=study.config.values(),
-                       rows=runner.history.since(0), snapshots=runner.ring.items(), state=study.state_dict())
-    path = save_run(args.out, record, args.name)
+    path = save_run(args.out, runner.record(), args.name)
     if runner.message:
         print(runner.message, file=sys.stderr)
     print(f"saved {path}")

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from .history import History, SnapshotRing
 from .observer import Observer
 from .snapshot import Mailbox, Snapshot
+from .store import RunRecord, RunStoreError, save_run
 
 
 class RunnerState(str, Enum):
@@ -87,6 +88,7 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._built = False
+        self.saved_path = None
 
     # ---- commands (any thread) -------------------------------------------------
     def start(self) -> None:
@@ -181,6 +183,9 @@ class Runner:
         if name == "load":
             self._load(arg)
             return
+        if name == "save":
+            self._save(*arg)
+            return
         if self.state == RunnerState.ERROR and name != "set":
             return  # only Reset (or fixing a parameter) leaves the error state
         self._ensure_built()
@@ -201,6 +206,28 @@ class Runner:
                 self.message = f"Not applied: {exc}"
         elif name == "snapshot":
             self._publish()
+
+    def save(self, root, name: str | None = None) -> None:
+        """Write the run (history, snapshots, weights) under `root`; `saved_path` tells where."""
+        self._send("save", (root, name))
+
+    def record(self) -> RunRecord:
+        """The run as a RunRecord. Call on the training thread (or when it is idle): reads weights."""
+        study = self.study
+        return RunRecord(study=study.name, preset=study.preset, params=study.config.values(),
+                         rows=self.history.since(0), snapshots=self.ring.items(), state=study.state_dict())
+
+    def _save(self, root, name) -> None:
+        self._ensure_built()
+        self.wait_observed()
+        record = self.record()
+        try:
+            path = save_run(root, record, name)
+        except (OSError, RunStoreError) as exc:  # a full disk or a bad name: say so, keep training
+            self.message = f"Could not save: {exc}"
+            return
+        self.saved_path = path
+        self.message = f"Saved {len(record.rows)} metric rows, {len(record.snapshots)} snapshots and the weights to {path}."
 
     def load(self, record) -> None:
         """Replace the run with a saved one (a RunRecord): its history, snapshots and weights."""

@@ -47,6 +47,8 @@ class Study:
     PRESETS: ClassVar[dict[str, dict]] = {}
     DEFAULT_PRESET: ClassVar[str] = ""
     LIVE: ClassVar[tuple[str, ...]] = ()
+    # Snapshot scalars shown in the status bar: key → short label.
+    HEADLINE: ClassVar[dict[str, str]] = {}
 
     def __init__(self, preset: str | None = None, **params):
         self.config = self.Config()

@@ -56,6 +56,7 @@ class GrokkingStudy(Study):
     title = "Grokking on modular addition"
     Config = GrokkingConfig
     LIVE = ("lr", "weight_decay", "selected_neuron")
+    HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
     DEFAULT_PRESET = "fast"
     PRESETS = {
         # Width 256 and lr 5e-3 keep a step at ~20 ms on 2 CPU cores; train accuracy saturates

@@ -16,7 +16,7 @@ from panel.viewable import Viewer
 
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
-from ..runtime.store import RunRecord, RunStoreError, list_runs, load_run, run_dir, save_run
+from ..runtime.store import RunStoreError, list_runs, load_run, run_dir
 
 STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "paused": "#ff7f0e", "error": "#d62728",
                 "stopped": "#7f7f7f"}
@@ -58,13 +58,13 @@ class StudyController(Viewer):
     # ---- widgets ---------------------------------------------------------------
     def _build_widgets(self) -> None:
         s = self.study_cls
-        self.preset_select = pn.widgets.Select(name="Preset", options=list(s.PRESETS), value=self.study.preset)
+        self.preset_select = pn.widgets.Select(label="Preset", options=list(s.PRESETS), value=self.study.preset)
         self.preset_select.param.watch(lambda e: self.apply_preset(e.new), "value")
         self.start_button = pn.widgets.Button(label="Start", button_type="success", width=80)
         self.pause_button = pn.widgets.Button(label="Pause", button_type="warning", width=80)
         self.step_button = pn.widgets.Button(label="Step ×N", width=80)
         self.reset_button = pn.widgets.Button(label="Reset", button_type="danger", width=80)
-        self.step_count = pn.widgets.IntInput(name="N", value=10, start=1, end=100_000, width=80,
+        self.step_count = pn.widgets.IntInput(label="N", value=10, start=1, end=100_000, width=80,
                                              css_classes=["sandbox-step-count"])
         self.start_button.on_click(lambda e: self.runner.start())
         self.pause_button.on_click(lambda e: self.runner.pause())
@@ -78,14 +78,14 @@ class StudyController(Viewer):
         fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
         self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
                                       widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
-        self.time_slider = pn.widgets.IntSlider(name="Time: step shown", start=0, end=1, value=0,
+        self.time_slider = pn.widgets.IntSlider(label="Time: step shown", start=0, end=1, value=0,
                                                 sizing_mode="stretch_width")
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
         self.live_button = pn.widgets.Button(label="Follow live", width=100)
         self.live_button.on_click(lambda e: self.go_live())
         self.save_button = pn.widgets.Button(label="Save run", width=110)
         self.save_button.on_click(lambda e: self.save())
-        self.run_select = pn.widgets.Select(name="Saved runs", options=self._saved_runs())
+        self.run_select = pn.widgets.Select(label="Saved runs", options=self._saved_runs())
         self.load_button = pn.widgets.Button(label="Load", width=110)
         self.load_button.on_click(lambda e: self.load(self.run_select.value))
         self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
@@ -150,19 +150,9 @@ class StudyController(Viewer):
         self.follow_live = False
         self._show(snap)
 
-    def save(self) -> Path | None:
-        record = RunRecord(study=self.study_cls.name, preset=self.study.preset, params=self.study.config.values(),
-                           rows=self.runner.history.since(0), snapshots=self.runner.ring.items(), state={})
-        was_running = self.runner.state == RunnerState.RUNNING
-        try:
-            path = save_run(self.runs_root, record)
-        except (OSError, RunStoreError) as exc:
-            self.message = f"Could not save: {exc}"
-            return None
-        self.run_select.options = self._saved_runs()
-        self.message = f"Saved {len(record.rows)} metric rows and {len(record.snapshots)} snapshots to {path}" + (
-            " (training goes on)." if was_running else ".")
-        return path
+    def save(self) -> None:
+        """Ask the training thread to write the run, weights included (it owns them)."""
+        self.runner.save(self.runs_root)
 
     def load(self, name: str | None) -> None:
         if not name:
@@ -198,6 +188,8 @@ class StudyController(Viewer):
         self.steps_per_second = round(r.steps_per_second, 1)
         if r.message and r.message != self.message:
             self.message = r.message
+        if r.saved_path is not None and r.saved_path.name not in self.run_select.options:
+            self.run_select.options = self._saved_runs()
         snap = r.mailbox.peek()
         if snap is not None and snap.run_id != self._run_id:  # a new run: drop the old one's data
             for view in self.views:
@@ -243,10 +235,14 @@ class StudyController(Viewer):
         color = STATE_COLORS.get(self.state, "#000")
         device = getattr(getattr(self.study, "device", None), "type", "not built")
         shown = "" if self.follow_live else f" · <b>showing step {self.shown_step}</b>"
+        snap = self.runner.mailbox.peek()
+        headline = "".join(
+            f' · {label} <b class="sandbox-{key.replace(".", "-")}">{snap.scalars[key]:.3f}</b>'
+            for key, label in self.study_cls.HEADLINE.items() if snap is not None and key in snap.scalars)
         return (f'<div class="sandbox-status" style="font-size:13px">'
                 f'<span style="color:{color};font-weight:bold">● {self.state}</span>'
                 f' · step <b class="sandbox-step">{self.step}</b> · {self.steps_per_second:.1f} steps/s'
-                f' · device {device}{shown}</div>')
+                f' · device {device}{headline}{shown}</div>')
 
     # ---- layout ----------------------------------------------------------------
     def __panel__(self):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from sandbox.runtime import RunnerState
 from tests.conftest import wait_until
@@ -100,13 +101,34 @@ def test_preset_menu_resets_with_the_preset_values(app):
 def test_save_then_load_replays_the_run(app, tmp_path):
     c = app.controller
     c.runner.run_headless(20)
-    path = c.save()
-    assert path is not None and "Saved" in c.message
+    weights = c.study.model.W_a.detach().clone()
+    c.save()
+    wait_until(lambda: c.runner.saved_path is not None)
+    c.tick()
+    assert "Saved" in c.message and c.runner.saved_path.name in c.run_select.options
     c.runner.reset()
     wait_until(lambda: c.runner.step == 0)
-    c.load(path.name)
+    c.load(c.runner.saved_path.name)
     wait_until(lambda: c.runner.step == 20 and c.runner.state == RunnerState.PAUSED)
     c.tick()
     assert list(c.views[0].source.data["step"])[-1] == 20
+    assert torch.equal(c.study.model.W_a.detach(), weights)  # Start goes on from the saved weights
     c.load("../../etc")
     assert "Could not load" in c.message
+
+
+def test_closing_the_session_stops_both_threads(app):
+    c = app.controller
+    c.runner.start()
+    wait_until(lambda: c.runner.step > 5 and c.runner._observer is not None)
+    training, observer = c.runner._thread, c.runner._observer
+    c.close()
+    assert not training.is_alive() and not observer.alive
+    assert c.runner.state == RunnerState.STOPPED
+
+
+def test_status_bar_shows_the_headline_metrics(app):
+    c = app.controller
+    c.runner.run_headless(3)
+    c.tick()
+    assert "train acc" in c.status.object and "test acc" in c.status.object
