@@ -44,11 +44,13 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                  palette=["#f4c7c3", "#b7e1cd", "#d62728", "#1f77b4"], low=0, high=3, height=340,
                  categories={0: "test wrong", 1: "test right", 2: "train wrong", 3: "train right"},
                  description="Test pairs turn green as the model generalises.")
-    activation = Image("neuron.activation", "Selected neuron over (a, b)", x_label="b", y_label="a",
-                       title_template="Neuron {neuron_selected:.0f} over (a, b): k = {neuron_frequency:.0f}, "
+    activation = Image("neuron.activation_by_k", "Selected neuron over (a, b)", x_label="b·k mod p",
+                       y_label="a·k mod p",
+                       title_template="Neuron {neuron_selected:.0f}: k = {neuron_frequency:.0f}, "
                                       "{neuron_share:.0%} of its energy",
                        palette=list(reversed(RdBu11)), height=340,
-                       description="After grokking: diagonal stripes, a wave in a + b.")
+                       description="Its activation over all (a, b), axes ordered by a·k and b·k mod p so that "
+                                   "a wave at its frequency k shows as broad diagonal stripes: a function of a + b.")
     neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")
     views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
              neuron_spectrum]

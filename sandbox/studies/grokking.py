@@ -153,6 +153,9 @@ class GrokkingStudy(Study):
 
         neuron = min(c.selected_neuron, per_neuron.shape[0] - 1)
         activation = hidden[:, neuron].float().cpu().numpy().reshape(p, p)
+        # Row i of the relabelled grid is a = i·k⁻¹ mod p, so a wave at frequency k in a + b
+        # shows as one broad stripe instead of a fine plaid (p is prime: k is invertible).
+        relabel = (np.arange(p) * pow(int(dominant[neuron]), -1, p)) % p
         weight_norm = torch.sqrt(sum((w.float() ** 2).sum() for w in model.parameters())).item()
 
         scalars = {
@@ -190,6 +193,7 @@ class GrokkingStudy(Study):
             "neurons.per_frequency": fourier.neurons_per_frequency(dominant, K).astype(np.int32),
             "grid.correct": grid,
             "neuron.activation": activation.astype(np.float32),
+            "neuron.activation_by_k": activation[np.ix_(relabel, relabel)].astype(np.float32),
             "neuron.spectrum": per_neuron[neuron].astype(np.float32),
         }
         return scalars, arrays

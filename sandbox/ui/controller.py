@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import panel as pn
 import param
@@ -17,6 +18,7 @@ from panel.viewable import Viewer
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir
+from .url import parse_query, query_for
 
 STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "paused": "#ff7f0e", "error": "#d62728",
                 "stopped": "#7f7f7f"}
@@ -59,7 +61,8 @@ class StudyController(Viewer):
     def _build_widgets(self) -> None:
         s = self.study_cls
         self.preset_select = pn.widgets.Select(label="Preset", options=list(s.PRESETS), value=self.study.preset)
-        self.preset_select.param.watch(lambda e: self.apply_preset(e.new), "value")
+        self._quiet_preset = False
+        self.preset_select.param.watch(lambda e: None if self._quiet_preset else self.apply_preset(e.new), "value")
         self.start_button = pn.widgets.Button(label="Start", button_type="success", width=80)
         self.pause_button = pn.widgets.Button(label="Pause", button_type="warning", width=80)
         self.step_button = pn.widgets.Button(label="Step ×N", width=80)
@@ -171,10 +174,40 @@ class StudyController(Viewer):
     def start(self) -> None:
         """Begin the periodic callback (once per session) and stop the thread when the session ends."""
         if self._callback is None:
+            self._apply_link()
             self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots
             self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
             if pn.state.curdoc is not None:
                 pn.state.on_session_destroyed(lambda ctx: self.close())
+
+    def _apply_link(self) -> None:
+        """Settings from the page's URL query, validated like the widgets; then keep the URL in step."""
+        args = pn.state.session_args if pn.state.curdoc is not None else {}
+        try:
+            preset, values = parse_query(self.study_cls, dict(args or {}))
+        except ValueError as exc:
+            self.message = f"Ignored the link's settings: {exc}"
+        else:
+            if preset or values:
+                preset = preset or self.study.preset
+                self._set_preset_quietly(preset)
+                self.settings.param.update(**{**self.study_cls.preset_values(preset), **values})
+                self.runner.reset(preset=preset, **values)
+        if pn.state.location is not None:
+            self.settings.param.watch(lambda e: self._update_link(), [n for n in self.settings.param if n != "name"])
+
+    def _update_link(self) -> None:
+        try:
+            pn.state.location.search = "?" + urlencode(query_for(self.study_cls, self.preset_select.value, self.settings))
+        except Exception:  # noqa: BLE001 - the link is a convenience; never break a session over it
+            pass
+
+    def _set_preset_quietly(self, preset: str) -> None:
+        self._quiet_preset = True
+        try:
+            self.preset_select.value = preset
+        finally:
+            self._quiet_preset = False
 
     def close(self) -> None:
         if self._callback is not None:

@@ -42,6 +42,10 @@ def test_selected_neuron_activation_matches_its_weights(study):
     W_a, W_b = study.model.W_a.detach().numpy(), study.model.W_b.detach().numpy()
     expected = (W_a[:, 3][:, None] + W_b[:, 3][None, :]) ** 2  # quadratic activation over (a, b)
     np.testing.assert_allclose(arrays["neuron.activation"], expected, rtol=1e-5)
+    k = int(arrays["neurons.dominant"][3])
+    i, j = 2, 5  # row i of the relabelled grid is a = i·k⁻¹ mod p
+    a, b = (i * pow(k, -1, 11)) % 11, (j * pow(k, -1, 11)) % 11
+    assert arrays["neuron.activation_by_k"][i, j] == pytest.approx(expected[a, b], rel=1e-5)
 
 
 def test_live_learning_rate_reaches_the_optimiser(study):

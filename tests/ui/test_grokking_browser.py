@@ -117,3 +117,24 @@ def test_clicking_the_neuron_map_selects_a_neuron(server, page):
         assert time.monotonic() < deadline + 30, page.evaluate(TITLES_JS)
         page.wait_for_timeout(100)
     assert page.errors == []
+
+
+def test_a_link_reproduces_settings_and_a_bad_link_says_why(server, page):
+    page.goto(server.url + "/grokking?preset=no_weight_decay&seed=3")
+    page.locator(".sandbox-param-weight_decay input").wait_for(timeout=30_000)
+    deadline = time.monotonic() + 15
+    while page.locator(".sandbox-param-weight_decay input").input_value() not in ("0", "0.0"):
+        assert time.monotonic() < deadline, page.locator(".sandbox-param-weight_decay input").input_value()
+        page.wait_for_timeout(100)
+    wd = page.locator(".sandbox-param-weight_decay input")
+    wd.fill("0.25")
+    wd.press("Enter")
+    while "weight_decay=0.25" not in page.url:
+        assert time.monotonic() < deadline + 15, page.url
+        page.wait_for_timeout(100)
+    assert "preset=no_weight_decay" in page.url and "seed=3" in page.url
+
+    page.goto(server.url + "/grokking?p=100")
+    page.get_by_text("Ignored the link's settings").wait_for(timeout=30_000)
+    assert "not prime" in page.get_by_text("Ignored the link's settings").inner_text()
+    assert page.errors == []
