@@ -89,6 +89,7 @@ class Runner:
         self._thread_lock = threading.Lock()
         self._built = False
         self.saved_path = None
+        self._serial = 0
 
     # ---- commands (any thread) -------------------------------------------------
     def start(self) -> None:
@@ -243,7 +244,9 @@ class Runner:
         for row in record.rows:
             self.history.append(row)
         for old in record.snapshots:
-            snap = Snapshot(run_id=self.run_id, step=old.step, scalars=old.scalars, arrays=old.arrays)
+            self._serial += 1
+            snap = Snapshot(run_id=self.run_id, step=old.step, scalars=old.scalars, arrays=old.arrays,
+                            serial=self._serial)
             self.ring.add(snap)
         self.step = int(record.rows[-1]["step"]) if record.rows else 0
         last = self.ring.at(self.step)
@@ -319,7 +322,8 @@ class Runner:
             if run_id != self.run_id:
                 return  # captured before a Reset: that run is gone
             scalars, arrays = self.study.observe(captured)
-            snap = Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays)
+            self._serial += 1
+            snap = Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays, serial=self._serial)
             self.history.append({"step": float(step), **snap.scalars})
             self.ring.add(snap)
             self.mailbox.put(snap)

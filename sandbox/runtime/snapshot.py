@@ -23,6 +23,9 @@ class Snapshot:
     step: int
     scalars: Mapping[str, float] = field(default_factory=dict)
     arrays: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Counts the runner's snapshots: a refresh at the same step (a new selection while
+    # paused) is new to the views even though (run_id, step) is not.
+    serial: int = 0
 
     def __post_init__(self):
         for name, value in self.arrays.items():
@@ -33,8 +36,8 @@ class Snapshot:
         object.__setattr__(self, "arrays", MappingProxyType(dict(self.arrays)))
 
     @property
-    def key(self) -> tuple[int, int]:
-        return (self.run_id, self.step)
+    def key(self) -> tuple[int, int, int]:
+        return (self.run_id, self.step, self.serial)
 
     def keys(self) -> set[str]:
         return set(self.scalars) | set(self.arrays)

@@ -58,6 +58,9 @@ def test_clicking_a_neuron_row_selects_it_everywhere(app):
     heatmap.selected_row = 5
     assert c.settings.selected_neuron == 5
     wait_until(lambda: c.runner.mailbox.peek().scalars["neuron.selected"] == 5.0)
+    c.tick()  # same step as before, yet the views must show the new selection
+    activation = next(v for v in c.views if getattr(v, "key", None) == "neuron.activation_by_k")
+    assert activation.figure.title.text.startswith("Neuron 5:")
 
 
 def test_scrubbing_the_time_slider_shows_a_recorded_step(app):

@@ -97,7 +97,7 @@ def test_bad_setting_shows_a_message_and_keeps_the_page_alive(server, page):
 TITLES_JS = """() => {
   const out = [];
   for (const doc of (window.Bokeh?.documents ?? []))
-    for (const m of doc.all_models) if (typeof m.text === "string" && m.text.startsWith("Neuron ")) out.push(m.text);
+    for (const m of doc.all_models) if (typeof m.text === "string" && /^Neuron \d+:/.test(m.text)) out.push(m.text);
   return out;
 }"""
 
@@ -106,14 +106,14 @@ def test_clicking_the_neuron_map_selects_a_neuron(server, page):
     page.goto(server.url + "/grokking")
     page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
     deadline = time.monotonic() + 30
-    while not any(t.startswith("Neuron 0 ") for t in page.evaluate(TITLES_JS)):
+    while not any(t.startswith("Neuron 0:") for t in page.evaluate(TITLES_JS)):
         assert time.monotonic() < deadline, page.evaluate(TITLES_JS)
         page.wait_for_timeout(100)
     # The neuron map is the seventh figure on the page (apps/grokking.py rows); click near its top.
     canvas = page.locator(".bk-Figure").nth(6)
     box = canvas.bounding_box()
     canvas.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.2})
-    while not [t for t in page.evaluate(TITLES_JS) if not t.startswith("Neuron 0 ")]:
+    while not [t for t in page.evaluate(TITLES_JS) if not t.startswith("Neuron 0:")]:
         assert time.monotonic() < deadline + 30, page.evaluate(TITLES_JS)
         page.wait_for_timeout(100)
     assert page.errors == []
