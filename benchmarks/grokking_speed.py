@@ -16,6 +16,7 @@ import torch
 from sandbox.runtime import Runner
 from sandbox.runtime.device import configure_cpu_threads
 from sandbox.studies.grokking import GrokkingStudy
+from tests.ui.serving import served_page
 
 
 def bare_loop(seconds: float) -> float:
@@ -58,70 +59,40 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 def in_browser(seconds: float) -> tuple[float, float, float]:
     """steps/s with Chromium attached, and the CPU share (in cores) of server and browser."""
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_FLAGS, Server
-    import tempfile
-    from pathlib import Path
-    from playwright.sync_api import sync_playwright
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "apps").symlink_to(root / "apps")
-        server = Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1500, "height": 1800})
-                page.goto(server.url + "/grokking")
-                page.get_by_role("button", name="Start", exact=True).click()
-                read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
-                while read() < 20:  # warm-up: build and first steps
-                    page.wait_for_timeout(100)
-                chromium = [int(pid) for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True,
-                                                                 text=True).stdout.split()]
-                cpu0 = (_cpu_seconds([server.process.pid]), _cpu_seconds(chromium))
-                s0, t0 = read(), time.perf_counter()
-                page.wait_for_timeout(seconds * 1000)
-                elapsed = time.perf_counter() - t0
-                rate = (read() - s0) / elapsed
-                server_cores = (_cpu_seconds([server.process.pid]) - cpu0[0]) / elapsed
-                browser_cores = (_cpu_seconds(chromium) - cpu0[1]) / elapsed
-                browser.close()
-        finally:
-            server.close()
+    with served_page() as (server, page):
+        page.goto(server.url + "/grokking")
+        page.get_by_role("button", name="Start", exact=True).click()
+        read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
+        while read() < 20:  # warm-up: build and first steps
+            page.wait_for_timeout(100)
+        chromium = [int(pid) for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True,
+                                                         text=True).stdout.split()]
+        cpu0 = (_cpu_seconds([server.process.pid]), _cpu_seconds(chromium))
+        s0, t0 = read(), time.perf_counter()
+        page.wait_for_timeout(seconds * 1000)
+        elapsed = time.perf_counter() - t0
+        rate = (read() - s0) / elapsed
+        server_cores = (_cpu_seconds([server.process.pid]) - cpu0[0]) / elapsed
+        browser_cores = (_cpu_seconds(chromium) - cpu0[1]) / elapsed
     return rate, server_cores, browser_cores
 
 
 def time_to_grok_in_browser(limit_s: float = 300.0) -> tuple[float, int, int]:
     """Wall seconds from Start until the status bar shows test accuracy ≥ 0.95, the step then,
     and the step at which train accuracy first showed ≥ 0.99 (as the page reported them)."""
-    from tests.ui.conftest import CHROMIUM, CHROMIUM_FLAGS, Server
-    import tempfile
-    from pathlib import Path
-    from playwright.sync_api import sync_playwright
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "apps").symlink_to(root / "apps")
-        server = Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1500, "height": 1800})
-                page.goto(server.url + "/grokking")
-                page.locator(".sandbox-acc-test").wait_for(timeout=60_000)
-                page.get_by_role("button", name="Start", exact=True).click()
-                t0, memorised = time.perf_counter(), None
-                while time.perf_counter() - t0 < limit_s:
-                    step = int(page.locator(".sandbox-step").inner_text())
-                    if memorised is None and float(page.locator(".sandbox-acc-train").inner_text()) >= 0.99:
-                        memorised = step
-                    if float(page.locator(".sandbox-acc-test").inner_text()) >= 0.95:
-                        break
-                    page.wait_for_timeout(100)
-                elapsed = time.perf_counter() - t0
-                browser.close()
-        finally:
-            server.close()
+    with served_page() as (server, page):
+        page.goto(server.url + "/grokking")
+        page.locator(".sandbox-acc-test").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Start", exact=True).click()
+        t0, memorised = time.perf_counter(), None
+        while time.perf_counter() - t0 < limit_s:
+            step = int(page.locator(".sandbox-step").inner_text())
+            if memorised is None and float(page.locator(".sandbox-acc-train").inner_text()) >= 0.99:
+                memorised = step
+            if float(page.locator(".sandbox-acc-test").inner_text()) >= 0.95:
+                break
+            page.wait_for_timeout(100)
+        elapsed = time.perf_counter() - t0
     return elapsed, step, memorised or -1
 
 

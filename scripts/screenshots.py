@@ -5,46 +5,34 @@ Run: python scripts/screenshots.py   (about a minute: trains the fast preset pas
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.ui.conftest import CHROMIUM, CHROMIUM_FLAGS, Server  # noqa: E402
+from tests.ui.serving import served_page  # noqa: E402
 
 
 def main(target_step: int = 1200) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "apps").symlink_to(ROOT / "apps")
-        server = Server(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1500, "height": 1800})
-                page.goto(server.url + "/grokking")
-                page.get_by_role("button", name="Start", exact=True).click()
-                read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
-                deadline = time.monotonic() + 300
-                while read() < target_step and time.monotonic() < deadline:
-                    page.wait_for_timeout(250)
-                page.get_by_role("button", name="Pause", exact=True).click()
-                page.get_by_text("paused").first.wait_for()
-                page.wait_for_timeout(1500)
-                page.screenshot(path=str(ROOT / "assets" / "screenshots" / "grokking.png"))
-                # The gallery thumbnail: the accuracy and loss curves of the trained run.
-                page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "grokking.png"),
-                                clip={"x": 345, "y": 175, "width": 1150, "height": 300})
-                page.goto(server.url + "/")
-                page.locator("a[href='./grokking']").wait_for()
-                page.wait_for_timeout(1000)
-                page.screenshot(path=str(ROOT / "assets" / "screenshots" / "index.png"))
-                browser.close()
-        finally:
-            server.close()
+    with served_page() as (server, page):
+        page.goto(server.url + "/grokking")
+        page.get_by_role("button", name="Start", exact=True).click()
+        read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
+        deadline = time.monotonic() + 300
+        while read() < target_step and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_text("paused").first.wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "grokking.png"))
+        # The gallery thumbnail: the accuracy and loss curves of the trained run.
+        page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "grokking.png"),
+                        clip={"x": 345, "y": 175, "width": 1150, "height": 300})
+        page.goto(server.url + "/")
+        page.locator("a[href='./grokking']").wait_for()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "index.png"))
 
 
 if __name__ == "__main__":
