@@ -45,6 +45,8 @@ class Study:
     title: ClassVar[str] = ""
     Config: ClassVar[type[StudyConfig]] = StudyConfig
     PRESETS: ClassVar[dict[str, dict]] = {}
+    # One sentence per preset, shown under the preset menu: what to watch, what it costs.
+    PRESET_NOTES: ClassVar[dict[str, str]] = {}
     DEFAULT_PRESET: ClassVar[str] = ""
     LIVE: ClassVar[tuple[str, ...]] = ()
     # Snapshot scalars shown in the status bar: key → short label.

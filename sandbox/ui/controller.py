@@ -63,6 +63,10 @@ class StudyController(Viewer):
         self.preset_select = pn.widgets.Select(label="Preset", options=list(s.PRESETS), value=self.study.preset)
         self._quiet_preset = False
         self.preset_select.param.watch(lambda e: None if self._quiet_preset else self.apply_preset(e.new), "value")
+        self.preset_note = pn.pane.Markdown(s.PRESET_NOTES.get(self.study.preset, ""), margin=(0, 10),
+                                            styles={"font-size": "12px", "color": "#555"})
+        self.preset_select.param.watch(lambda e: setattr(self.preset_note, "object", s.PRESET_NOTES.get(e.new, "")),
+                                       "value")
         self.start_button = pn.widgets.Button(label="Start", button_type="success", width=80)
         self.pause_button = pn.widgets.Button(label="Pause", button_type="warning", width=80)
         self.step_button = pn.widgets.Button(label="Step ×N", width=80)
@@ -280,7 +284,7 @@ class StudyController(Viewer):
     # ---- layout ----------------------------------------------------------------
     def __panel__(self):
         return pn.Column(
-            self.status, self.alert, self.preset_select,
+            self.status, self.alert, self.preset_select, self.preset_note,
             pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
             self.reset_button,
             pn.pane.Markdown("**Live** (next step)"), self.live_widgets,

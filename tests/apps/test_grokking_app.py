@@ -96,7 +96,7 @@ def test_preset_menu_resets_with_the_preset_values(app):
     c = app.controller
     run_id = c.runner.run_id
     c.preset_select.value = "no_weight_decay"
-    assert c.settings.weight_decay == 0.0
+    assert c.settings.weight_decay == 0.0 and "never generalises" in c.preset_note.object
     wait_until(lambda: c.runner.run_id > run_id and c.study.config.p == 97)
     assert c.study.config.weight_decay == 0.0 and c.study.preset == "no_weight_decay"
 
