@@ -20,6 +20,7 @@ class FakeConfig(StudyConfig):
     nan_at = param.Integer(default=-1, doc="Return a NaN loss at this step (-1: never).")
 
     def check(self):
+        super().check()
         if self.size == 13:
             raise ValueError("size 13 is unlucky")
 

@@ -235,7 +235,10 @@ class Runner:
         self._send("load", record)
 
     def _load(self, record) -> None:
-        self._rebuild(record.params)
+        if not self._rebuild(record.params):
+            self.message = f"Could not load: {self.message}"
+            return
+        self.study.preset = record.preset
         self.wait_observed()
         if record.state:
             self.study.load_state_dict(record.state)
@@ -260,12 +263,13 @@ class Runner:
         if not self._built:
             self._rebuild({})
 
-    def _rebuild(self, params: dict) -> None:
+    def _rebuild(self, params: dict) -> bool:
+        """Configure and build a new run; False (with a message, the old run kept) on bad values."""
         try:
             self.study.configure(**params)
-        except ValueError as exc:  # a bad value: keep the current run, say why
+        except ValueError as exc:
             self.message = f"Not applied: {exc}"
-            return
+            return False
         with self._run_lock:
             self.state = RunnerState.IDLE
             self._pending_steps = 0
@@ -279,6 +283,7 @@ class Runner:
             self._built = True
             self.message = ""
         self._publish()
+        return True
 
     def _advance(self) -> None:
         self._ensure_built()

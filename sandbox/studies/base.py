@@ -6,6 +6,8 @@ from typing import ClassVar
 import numpy as np
 import param
 
+from ..runtime.device import resolve_device
+
 STUDIES: dict[str, type["Study"]] = {}
 
 
@@ -31,7 +33,9 @@ class StudyConfig(param.Parameterized):
         return {k: v for k, v in self.param.values().items() if k != "name"}
 
     def check(self) -> None:
-        """Cross-field validation; raise ValueError with a message a student can act on."""
+        """Cross-field validation; raise ValueError with a message a student can act on.
+        Subclasses extend it and call super().check()."""
+        resolve_device(self.device)  # 'cuda' without a GPU is refused here, not mid-build
 
 
 class Study:

@@ -41,6 +41,7 @@ class GrokkingConfig(StudyConfig):
     selected_neuron = param.Integer(default=0, bounds=(0, None), doc="Neuron whose activation grid is reported.")
 
     def check(self) -> None:
+        super().check()
         if not is_prime(self.p):
             raise ValueError(f"p = {self.p} is not prime; try 97, 101, 103, 107, 109 or 113")
         if self.model == "transformer" and self.d_model % self.n_heads:

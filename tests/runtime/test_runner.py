@@ -189,3 +189,12 @@ def test_commands_from_many_threads_are_all_applied(runner):
     for t in threads:
         t.join()
     wait_until(lambda: runner.step == 40)
+
+
+def test_loading_a_run_with_bad_settings_keeps_the_current_run(runner):
+    from sandbox.runtime.store import RunRecord
+    runner.step_n(3)
+    wait_until(lambda: runner.step == 3)
+    runner.load(RunRecord(study="fake", preset="default", params={"size": 13}, rows=[], snapshots=[]))
+    wait_until(lambda: "Could not load" in runner.message)
+    assert "unlucky" in runner.message and runner.step == 3

@@ -2,6 +2,7 @@
 Run: pytest tests/studies/test_grokking.py"""
 import numpy as np
 import pytest
+import torch
 
 from sandbox.studies.grokking import GrokkingStudy
 
@@ -57,7 +58,9 @@ def test_live_learning_rate_reaches_the_optimiser(study):
 
 @pytest.mark.parametrize("bad, message", [
     (dict(p=12), "not prime"), (dict(train_fraction=1.5), "train_fraction"),
-    (dict(model="transformer", d_model=10, n_heads=4), "divisible"), (dict(selected_neuron=99), "does not exist")])
+    (dict(model="transformer", d_model=10, n_heads=4), "divisible"), (dict(selected_neuron=99), "does not exist"),
+    pytest.param(dict(device="cuda"), "no CUDA GPU",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present"))])
 def test_bad_settings_are_refused_and_nothing_changes(study, bad, message):
     before = study.config.values()
     with pytest.raises(ValueError, match=message):
