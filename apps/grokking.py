@@ -49,8 +49,9 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                        title_template="Neuron {neuron_selected:.0f}: k = {neuron_frequency:.0f}, "
                                       "{neuron_share:.0%} of its energy",
                        palette=list(reversed(RdBu11)), height=340,
-                       description="Its activation over all (a, b), axes ordered by a·k and b·k mod p so that "
-                                   "a wave at its frequency k shows as broad diagonal stripes: a function of a + b.")
+                       description="Its activation over all (a, b), axes ordered by a·k and b·k mod p: a neuron "
+                                   "tuned to frequency k then shows one smooth period along each axis (in natural "
+                                   "order, a fine plaid for large k).")
     neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")
     views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
              neuron_spectrum]

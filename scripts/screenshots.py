@@ -32,7 +32,8 @@ def main(target_step: int = 1200) -> None:
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)
-        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "index.png"))
+        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "index.png"),
+                        clip={"x": 0, "y": 0, "width": 1500, "height": 560})
 
 
 if __name__ == "__main__":
