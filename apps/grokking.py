@@ -56,7 +56,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
              neuron_spectrum]
     controller = StudyController(GrokkingStudy, views, preset=preset, runs_root=runs_root, study_params=study_params)
-    neurons.param.watch(lambda e: controller.select_neuron(e.new), "selected_row")
+    neurons.param.watch(lambda e: controller.select("selected_neuron", e.new), "selected_row")
     rows = [[accuracy, loss], [norm, sparsity], [spectrum, per_frequency], [neurons, phases],
             [grid, activation, neuron_spectrum]]
     return StudyApp(controller, rows, title="Grokking on modular addition", intro=INTRO)

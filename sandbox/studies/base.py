@@ -53,6 +53,8 @@ class Study:
     PRESET_NOTES: ClassVar[dict[str, str]] = {}
     DEFAULT_PRESET: ClassVar[str] = ""
     LIVE: ClassVar[tuple[str, ...]] = ()
+    # Live parameters set by clicking a view rather than by a widget (e.g. a selected neuron).
+    SELECTION: ClassVar[tuple[str, ...]] = ()
     # Snapshot scalars shown in the status bar: key → short label.
     HEADLINE: ClassVar[dict[str, str]] = {}
 

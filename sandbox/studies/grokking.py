@@ -57,6 +57,7 @@ class GrokkingStudy(Study):
     title = "Grokking on modular addition"
     Config = GrokkingConfig
     LIVE = ("lr", "weight_decay", "selected_neuron")
+    SELECTION = ("selected_neuron",)
     HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
     DEFAULT_PRESET = "fast"
     PRESETS = {

@@ -1,7 +1,7 @@
 """StudyController: play/pause/step/reset, presets, live hyperparameters, time slider, save/load.
 
 It owns the session's Runner and its one periodic callback. The callback reads the
-latest Snapshot (skipping it when `(run_id, step)` is unchanged), feeds every view, and
+latest Snapshot (skipping one it has shown: same run_id, step and serial), feeds every view, and
 copies the Runner's status into parameters the status bar watches. The training thread
 never sees any of this.
 """
@@ -77,7 +77,7 @@ class StudyController(Viewer):
         self.pause_button.on_click(lambda e: self.runner.pause())
         self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
         self.reset_button.on_click(lambda e: self.reset())
-        live = [n for n in s.LIVE if n != "selected_neuron"]
+        live = [n for n in s.LIVE if n not in s.SELECTION]  # selections are set by clicking views
         # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
         tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
         self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False, widgets={
@@ -134,12 +134,13 @@ class StudyController(Viewer):
             self.runner.set_param(event.name, event.new)
         except ValueError as exc:
             self.message = str(exc)
-        if event.name == "selected_neuron":
-            self.runner.refresh()
+        if event.name in self.study_cls.SELECTION:
+            self.runner.refresh()  # show the new selection now, also while paused
 
-    def select_neuron(self, index: int) -> None:
-        if index >= 0:
-            self.settings.selected_neuron = index
+    def select(self, name: str, value) -> None:
+        """A view reported a selection (e.g. a clicked neuron); -1 or None means nothing."""
+        if value is not None and value != -1:
+            setattr(self.settings, name, value)
 
     def go_live(self) -> None:
         self.follow_live = True

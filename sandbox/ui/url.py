@@ -35,8 +35,9 @@ def parse_query(study_cls, args: dict[str, list[bytes]]) -> tuple[str | None, di
 
 
 def query_for(study_cls, preset: str, settings) -> dict[str, str]:
-    """The query that reproduces `settings`: the preset plus every value that differs from it."""
+    """The query that reproduces `settings`: the preset plus every value that differs from it
+    (selections made by clicking a view are not configuration and stay out of the link)."""
     base = study_cls.Config(**study_cls.preset_values(preset))
     changed = {k: v for k, v in settings.param.values().items()
-               if k != "name" and v != getattr(base, k) and k != "selected_neuron"}
+               if k != "name" and k not in study_cls.SELECTION and v != getattr(base, k)}
     return {"preset": preset, **{k: str(v) for k, v in changed.items()}}
