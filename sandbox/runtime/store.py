@@ -19,6 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import torch
@@ -70,12 +71,11 @@ def save_run(root: str | Path, record: RunRecord, name: str | None = None) -> Pa
         (tmp / "config.json").write_text(json.dumps(
             {"format": FORMAT, "study": record.study, "preset": record.preset, "params": record.params},
             indent=2, default=str))
-        _write_metrics(tmp / "metrics.csv", record.rows)
+        with open(tmp / "metrics.csv", "w", newline="") as handle:
+            write_metrics(handle, record.rows)
         (tmp / "snapshots").mkdir()
         for snap in record.snapshots:
-            payload = {k: v for k, v in snap.arrays.items()}
-            payload.update({_SCALAR + k: np.asarray(v, dtype=np.float64) for k, v in snap.scalars.items()})
-            np.savez_compressed(tmp / "snapshots" / f"step_{snap.step:09d}.npz", **payload)
+            write_snapshot(tmp / "snapshots" / f"step_{snap.step:09d}.npz", snap)
         if record.state:
             torch.save(record.state, tmp / "state.pt")
         if final.exists():
@@ -87,14 +87,21 @@ def save_run(root: str | Path, record: RunRecord, name: str | None = None) -> Pa
     return final
 
 
-def _write_metrics(path: Path, rows: list[dict[str, float]]) -> None:
+def write_metrics(handle: IO[str], rows: list[dict[str, float]]) -> None:
+    """Metric rows as CSV (a column per metric, `step` first; blank where a row lacks one)."""
     columns: dict[str, None] = {"step": None}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns))
-        writer.writeheader()
-        writer.writerows(rows)
+    writer = csv.DictWriter(handle, fieldnames=list(columns))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def write_snapshot(target: str | Path | IO[bytes], snap: Snapshot) -> None:
+    """One snapshot as a compressed npz: its arrays, and its scalars under `scalar:<name>`."""
+    payload = dict(snap.arrays)
+    payload.update({_SCALAR + k: np.asarray(v, dtype=np.float64) for k, v in snap.scalars.items()})
+    np.savez_compressed(target, **payload)
 
 
 def list_runs(root: str | Path, study: str) -> list[str]:

@@ -7,6 +7,7 @@ never sees any of this.
 """
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from panel.viewable import Viewer
 
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
-from ..runtime.store import RunStoreError, list_runs, load_run, run_dir
+from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
 from .url import parse_query, query_for
 
 STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "paused": "#ff7f0e", "error": "#d62728",
@@ -95,8 +96,28 @@ class StudyController(Viewer):
         self.run_select = pn.widgets.Select(label="Saved runs", options=self._saved_runs())
         self.load_button = pn.widgets.Button(label="Load", width=110)
         self.load_button.on_click(lambda e: self.load(self.run_select.value))
+        self.metrics_download = pn.widgets.FileDownload(callback=self._metrics_csv, filename="metrics.csv",
+                                                        label="Metrics (CSV)", button_type="light", width=140)
+        self.snapshot_download = pn.widgets.FileDownload(callback=self._snapshot_npz, filename="snapshot.npz",
+                                                         label="Shown step (NPZ)", button_type="light", width=140)
         self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+
+    def _metrics_csv(self) -> io.StringIO:
+        buffer = io.StringIO()
+        write_metrics(buffer, self.runner.history.since(0))
+        buffer.seek(0)
+        return buffer
+
+    def _snapshot_npz(self) -> io.BytesIO:
+        """The snapshot on screen (the scrubbed one, or the newest)."""
+        snap = self.runner.mailbox.peek() if self.follow_live else self.runner.ring.at(self.shown_step)
+        buffer = io.BytesIO()
+        if snap is not None:
+            write_snapshot(buffer, snap)
+            self.snapshot_download.filename = f"{self.study_cls.name}_step_{snap.step}.npz"
+        buffer.seek(0)
+        return buffer
 
     def _widget_spec(self, name: str, css: list[str]) -> dict:
         """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly)."""
@@ -290,8 +311,10 @@ class StudyController(Viewer):
             self.reset_button,
             pn.pane.Markdown("**Live** (next step)"), self.live_widgets,
             pn.Card(self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(pn.Row(self.save_button), self.run_select, self.load_button, title="Save / load",
-                    collapsed=True, sizing_mode="stretch_width"),
+            pn.Card(pn.Row(self.save_button), self.run_select, self.load_button,
+                    pn.pane.Markdown("Export (figures: the save tool on each plot)", margin=(5, 10, 0, 10)),
+                    pn.Row(self.metrics_download, self.snapshot_download),
+                    title="Save / load / export", collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
 

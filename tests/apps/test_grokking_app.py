@@ -135,3 +135,16 @@ def test_status_bar_shows_the_headline_metrics(app):
     c.runner.run_headless(3)
     c.tick()
     assert "train acc" in c.status.object and "test acc" in c.status.object
+
+
+def test_exports_hold_the_metrics_and_the_shown_snapshot(app):
+    import csv
+    c = app.controller
+    c.runner.run_headless(20)
+    c.tick()
+    rows = list(csv.DictReader(c._metrics_csv()))
+    assert [int(float(r["step"])) for r in rows][-1] == 20 and "acc.test" in rows[0]
+    c.scrub_to(10)
+    with np.load(c._snapshot_npz(), allow_pickle=False) as data:
+        assert data["grid.correct"].shape == (11, 11) and float(data["scalar:neuron.selected"]) == 0.0
+    assert c.snapshot_download.filename == "grokking_step_10.npz"
