@@ -87,7 +87,7 @@ class StudyController(Viewer):
         self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
                                       widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
         self.time_slider = pn.widgets.IntSlider(label="Time: step shown", start=0, end=1, value=0,
-                                                sizing_mode="stretch_width")
+                                                sizing_mode="stretch_width", css_classes=["sandbox-time"])
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
         self.live_button = pn.widgets.Button(label="Follow live", width=100)
         self.live_button.on_click(lambda e: self.go_live())

@@ -73,6 +73,16 @@ def test_start_pause_step_reset_in_the_browser(server, page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "grokking.png"), full_page=True)
 
+    # Scrub: click a third of the way along the time slider; every view shows that step.
+    track = page.locator(".sandbox-time .noUi-target")
+    box = track.bounding_box()
+    track.click(position={"x": box["width"] * 0.3, "y": box["height"] / 2})
+    page.get_by_text("showing step").wait_for(timeout=15_000)
+    shown = int(page.locator(".sandbox-status b", has_text="showing step").inner_text().split()[-1])
+    assert 0 < shown < paused_at
+    page.get_by_role("button", name="Follow live").click()
+    page.get_by_text("showing step").wait_for(state="detached", timeout=15_000)
+
     page.get_by_role("button", name="Reset", exact=True).click()
     wait_for_step(page, lambda s: s == 0)
     wait_for_points(page, "loss_train", lambda n: n == 0)
