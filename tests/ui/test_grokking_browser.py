@@ -104,7 +104,7 @@ def test_bad_setting_shows_a_message_and_keeps_the_page_alive(server, page):
     assert page.errors == []
 
 
-TITLES_JS = """() => {
+TITLES_JS = r"""() => {
   const out = [];
   for (const doc of (window.Bokeh?.documents ?? []))
     for (const m of doc.all_models) if (typeof m.text === "string" && /^Neuron \d+:/.test(m.text)) out.push(m.text);
