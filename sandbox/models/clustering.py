@@ -77,8 +77,14 @@ class ClusteringTransformer(nn.Module):
         attn = (torch.einsum("hd,btd->bht", self.query, n) / math.sqrt(self.d)).softmax(-1)   # (B, H, T)
         z = torch.einsum("bht,btd,hde->be", attn, n, self.value)                  # (B, d)
         cache["readout.attn"], cache["readout.pre_mlp"] = attn, z
+        logits, cache["readout.out"] = self._head(z)
+        return (logits, cache) if taps else logits
+
+    def _head(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.mlp is not None:
             z = z + self.mlp(self.norm(z))
-        cache["readout.out"] = z
-        logits = z @ (self.W_E.T if self.W_U is None else self.W_U)               # (B, p)
-        return (logits, cache) if taps else logits
+        return z @ (self.W_E.T if self.W_U is None else self.W_U), z
+
+    def head(self, z: torch.Tensor) -> torch.Tensor:
+        """Logits for read-out embeddings z (…, d): how the model classifies any point of the plane."""
+        return self._head(z)[0]

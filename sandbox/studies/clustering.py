@@ -1,0 +1,170 @@
+"""Study B: clustering heads on sparse modular addition (Odonnat, Bouaziz, Cabannes 2024).
+
+A transformer whose token and position embeddings live in the plane learns
+y = Σ_{t∈S} x_t mod p. Its read-out embeddings of whole sequences gather into clusters,
+one per value of the integer sum over S, which the output layer then maps to classes.
+Headless only so far: the app comes with issue 3's next slice.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import param
+import torch
+import torch.nn.functional as F
+
+from ..analysis import clustering as metrics
+from ..models.clustering import NORMS, ClusteringTransformer
+from ..runtime.device import resolve_device
+from ..tasks.sparse_modular import sparse_sum_task
+from .base import Study, StudyConfig, register
+
+SHOWN_SEQUENCES = 512   # read-out points sent to the views per snapshot
+GRID = 64               # decision-region resolution over the plane
+
+
+class ClusteringConfig(StudyConfig):
+    p = param.Integer(default=2, bounds=(2, 64), label="p (modulus)", doc="Tokens and labels live in Z_p.")
+    T = param.Integer(default=12, bounds=(1, 64), label="T (length)", doc="Tokens per sequence.")
+    k = param.Integer(default=5, bounds=(1, 64), label="k = |S|", doc="How many positions the label sums.")
+    subset_seed = param.Integer(default=-1, bounds=(-1, 2**31 - 1),
+                                doc="-1: S is the first k positions (the paper); otherwise k positions drawn with this seed.")
+    n_train = param.Integer(default=2048, bounds=(16, 1_000_000), doc="Training sequences (drawn once).")
+    n_test = param.Integer(default=2048, bounds=(16, 1_000_000), doc="Test sequences (drawn independently).")
+    batch_size = param.Integer(default=32, bounds=(1, 1_000_000), doc="Sequences per Adam step.")
+    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), label="Learning rate", doc="Adam learning rate (live).")
+    d = param.Integer(default=2, bounds=(1, 64), label="Embedding dim", doc="2 lets every view show the plane.")
+    n_layers = param.Integer(default=1, bounds=(1, 2), doc="Attention layers; the last one reads out.")
+    n_heads = param.Integer(default=1, bounds=(1, 8), doc="Heads per layer.")
+    norm = param.Selector(default="rms", objects=list(NORMS), doc="Normalisation before each sub-layer.")
+    mlp = param.Boolean(default=True, doc="MLP after the read-out attention.")
+    ffn_dim = param.Integer(default=32, bounds=(1, 1024), doc="MLP hidden width.")
+    init_scale = param.Number(default=1.0, bounds=(0.01, 10.0), doc="Multiplies the initial weights.")
+
+    def check(self) -> None:
+        super().check()
+        if self.k > self.T:
+            raise ValueError(f"|S| = k = {self.k} cannot exceed the sequence length T = {self.T}")
+
+
+@register
+class ClusteringStudy(Study):
+    name = "clustering"
+    title = "Clustering heads on sparse modular addition"
+    Config = ClusteringConfig
+    LIVE = ("lr",)
+    HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
+    DEFAULT_PRESET = "paper"
+    PRESETS = {
+        # facebookresearch/pal, projects/visualization/train.py and src/factorization: p = 2,
+        # T = 12, S = first 5 positions, 2048 + 2048 sequences, batch 32, Adam 3e-3, d = 2, FFN 32.
+        "paper": dict(p=2, T=12, k=5, subset_seed=-1, n_train=2048, n_test=2048, batch_size=32, lr=3e-3,
+                      d=2, n_layers=1, n_heads=1, norm="rms", mlp=True, ffn_dim=32, init_scale=1.0, seed=0),
+    }
+    PRESET_NOTES = {"paper": "The paper's setting: parity of the first 5 of 12 bits, 2-D embeddings."}
+
+    def build(self) -> None:
+        c = self.config
+        self.device = resolve_device(c.device)
+        self.task = sparse_sum_task(c.p, c.T, k=c.k, seed=None if c.subset_seed < 0 else c.subset_seed)
+        rng = np.random.default_rng(c.seed)
+        x_train, y_train = self.task.sample(c.n_train, rng)
+        x_test, y_test = self.task.sample(c.n_test, rng)
+        as_tensor = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
+        self.x_train, self.y_train = as_tensor(x_train), as_tensor(y_train)
+        self.x_test, self.y_test = as_tensor(x_test), as_tensor(y_test)
+        self.sum_test = x_test[:, list(self.task.S)].sum(axis=1)        # the integer sum clusters form around
+        torch.manual_seed(c.seed)
+        self.model = ClusteringTransformer(c.p, c.T, c.d, c.n_layers, c.n_heads, c.norm, c.mlp, c.ffn_dim,
+                                           init_scale=c.init_scale).to(self.device)
+        self.shadow = copy.deepcopy(self.model).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        self.generator = torch.Generator(device="cpu").manual_seed(c.seed)
+        self.order, self.cursor = torch.empty(0, dtype=torch.long), 0
+        self.grad_norm = 0.0
+
+    def apply_live(self, name: str, value) -> None:
+        if name == "lr":
+            for group in self.optimizer.param_groups:
+                group["lr"] = value
+
+    def _next_batch(self) -> torch.Tensor:
+        """Indices of the next minibatch: epochs of a seeded permutation, like a shuffling loader."""
+        if self.cursor >= len(self.order):
+            self.order, self.cursor = torch.randperm(len(self.x_train), generator=self.generator), 0
+        batch = self.order[self.cursor:self.cursor + self.config.batch_size]
+        self.cursor += self.config.batch_size
+        return batch.to(self.device)
+
+    def step(self) -> float:
+        idx = self._next_batch()
+        loss = F.cross_entropy(self.model(self.x_train[idx]), self.y_train[idx])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.grad_norm = float(torch.sqrt(sum((q.grad ** 2).sum() for q in self.model.parameters()
+                                              if q.grad is not None)))
+        self.optimizer.step()
+        return loss.item()
+
+    def state_dict(self) -> dict:
+        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    @torch.no_grad()
+    def capture(self) -> dict:
+        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+                "grad_norm": self.grad_norm, "lr": self.optimizer.param_groups[0]["lr"]}
+
+    def snapshot(self):
+        return self.observe(self.capture())
+
+    @torch.no_grad()
+    def observe(self, captured: dict):
+        self.shadow.load_state_dict(captured["weights"])
+        m, p = self.shadow, self.config.p
+        train_logits = m(self.x_train)
+        test_logits, taps = m(self.x_test, taps=True)
+        attn = taps["readout.attn"].float().cpu().numpy()                     # (n, H, T)
+        points = taps["readout.pre_mlp"].float().cpu().numpy()                # (n, d)
+        y_test = self.y_test.cpu().numpy()
+        predictions = test_logits.argmax(-1).cpu().numpy()
+        mass = metrics.attention_mass_on(attn, self.task.mask)                # (H,)
+        scalars = {
+            "loss.train": F.cross_entropy(train_logits, self.y_train).item(),
+            "loss.test": F.cross_entropy(test_logits, self.y_test).item(),
+            "acc.train": (train_logits.argmax(-1) == self.y_train).float().mean().item(),
+            "acc.test": float((predictions == y_test).mean()),
+            "grad.norm": float(captured["grad_norm"]),
+            "attn.mass_on_s": float(mass.max()),
+            "cluster.by_sum": metrics.cluster_quality(points, self.sum_test),
+            "cluster.by_target": metrics.cluster_quality(points, y_test),
+            "hparams.lr": float(captured["lr"]),
+        }
+        shown = slice(0, min(SHOWN_SEQUENCES, len(points)))
+        arrays = {
+            "embed.tokens": m.W_E.float().cpu().numpy(),                      # (p, d)
+            "embed.positions": m.W_pos.float().cpu().numpy(),                 # (T, d)
+            "attn.readout_mean": attn.mean(axis=0).astype(np.float32),       # (H, T)
+            "attn.mass_on_s": mass.astype(np.float32),                        # (H,)
+            "readout.points": points[shown].astype(np.float32),              # (n_shown, d)
+            "readout.target": y_test[shown].astype(np.int32),
+            "readout.sum": self.sum_test[shown].astype(np.int32),
+            "readout.sequences": self.x_test[shown].cpu().numpy().astype(np.int32),
+            "acc.per_class": metrics.per_class_accuracy(predictions, y_test, p).astype(np.float32),
+            "subset.mask": self.task.mask,
+        }
+        if self.config.d == 2:  # decision regions of the read-out over the plane around the points
+            lo, hi = points.min(axis=0), points.max(axis=0)
+            pad = 0.1 * (hi - lo) + 1e-3
+            xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
+            ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
+            plane = torch.as_tensor(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), dtype=torch.float32,
+                                    device=self.device)
+            arrays["readout.regions"] = m.head(plane).argmax(-1).cpu().numpy().reshape(GRID, GRID).astype(np.int32)
+            arrays["readout.regions_extent"] = np.array([xs[0], xs[-1], ys[0], ys[-1]], dtype=np.float32)
+        return scalars, arrays
