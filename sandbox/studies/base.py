@@ -1,10 +1,12 @@
 """What every study provides to the Runner, and the registry that finds studies by name."""
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 import numpy as np
 import param
+import torch
 
 from ..runtime.device import resolve_device
 
@@ -116,3 +118,47 @@ class Study:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what state_dict() returned, after build()."""
+
+
+class TorchStudy(Study):
+    """A study that trains `self.model` with `self.optimizer` and observes a copy, `self.shadow`.
+
+    Subclasses build those three in build() (`self.shadow = self.make_shadow()`), and read the
+    weights to observe with `self.load_shadow(captured)`.
+    """
+
+    def make_shadow(self):
+        # The observer evaluates this copy, so analysis never races the optimiser's in-place updates.
+        return copy.deepcopy(self.model).requires_grad_(False)
+
+    def apply_live(self, name: str, value) -> None:
+        """Optimiser hyperparameters (lr, weight_decay, …) go straight into its param groups."""
+        for group in self.optimizer.param_groups:
+            if name in group:
+                group[name] = value
+
+    def capture_extra(self) -> dict:
+        """Training-thread values a snapshot reports besides the weights (e.g. the last gradient norm)."""
+        return {}
+
+    @torch.no_grad()
+    def capture(self) -> dict:
+        group = self.optimizer.param_groups[0]
+        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+                "hparams": {k: float(group[k]) for k in ("lr", "weight_decay") if k in group},
+                **self.capture_extra()}
+
+    def load_shadow(self, captured: dict):
+        self.shadow.load_state_dict(captured["weights"])
+        return self.shadow
+
+    def snapshot(self):
+        return self.observe(self.capture())
+
+    def state_dict(self) -> dict:
+        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])

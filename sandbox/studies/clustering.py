@@ -7,8 +7,6 @@ Headless only so far: the app comes with issue 3's next slice.
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import param
 import torch
@@ -18,7 +16,7 @@ from ..analysis import clustering as metrics
 from ..models.clustering import NORMS, ClusteringTransformer
 from ..runtime.device import resolve_device
 from ..tasks.sparse_modular import sparse_sum_task
-from .base import Study, StudyConfig, register
+from .base import StudyConfig, TorchStudy, register
 
 SHOWN_SEQUENCES = 512   # read-out points sent to the views per snapshot
 GRID = 64               # decision-region resolution over the plane
@@ -49,7 +47,7 @@ class ClusteringConfig(StudyConfig):
 
 
 @register
-class ClusteringStudy(Study):
+class ClusteringStudy(TorchStudy):
     name = "clustering"
     title = "Clustering heads on sparse modular addition"
     Config = ClusteringConfig
@@ -78,16 +76,11 @@ class ClusteringStudy(Study):
         torch.manual_seed(c.seed)
         self.model = ClusteringTransformer(c.p, c.T, c.d, c.n_layers, c.n_heads, c.norm, c.mlp, c.ffn_dim,
                                            init_scale=c.init_scale).to(self.device)
-        self.shadow = copy.deepcopy(self.model).requires_grad_(False)
+        self.shadow = self.make_shadow()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
         self.generator = torch.Generator(device="cpu").manual_seed(c.seed)
         self.order, self.cursor = torch.empty(0, dtype=torch.long), 0
         self.grad_norm = 0.0
-
-    def apply_live(self, name: str, value) -> None:
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = value
 
     def _next_batch(self) -> torch.Tensor:
         """Indices of the next minibatch: epochs of a seeded permutation, like a shuffling loader."""
@@ -107,26 +100,12 @@ class ClusteringStudy(Study):
         self.optimizer.step()
         return loss.item()
 
-    def state_dict(self) -> dict:
-        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                "optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-
-    @torch.no_grad()
-    def capture(self) -> dict:
-        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-                "grad_norm": self.grad_norm, "lr": self.optimizer.param_groups[0]["lr"]}
-
-    def snapshot(self):
-        return self.observe(self.capture())
+    def capture_extra(self) -> dict:
+        return {"grad_norm": self.grad_norm}
 
     @torch.no_grad()
     def observe(self, captured: dict):
-        self.shadow.load_state_dict(captured["weights"])
-        m, p = self.shadow, self.config.p
+        m, p = self.load_shadow(captured), self.config.p
         train_logits = m(self.x_train)
         test_logits, taps = m(self.x_test, taps=True)
         attn = taps["readout.attn"].float().cpu().numpy()                     # (n, H, T)
@@ -143,7 +122,7 @@ class ClusteringStudy(Study):
             "attn.mass_on_s": float(mass.max()),
             "cluster.by_sum": metrics.cluster_quality(points, self.sum_test),
             "cluster.by_target": metrics.cluster_quality(points, y_test),
-            "hparams.lr": float(captured["lr"]),
+            **{f"hparams.{k}": v for k, v in captured["hparams"].items()},
         }
         shown = slice(0, min(SHOWN_SEQUENCES, len(points)))
         arrays = {

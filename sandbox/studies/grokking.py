@@ -6,8 +6,6 @@ solution: a few key frequencies k, each neuron tuned to one of them.
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import param
 import torch
@@ -18,7 +16,7 @@ from ..models.mlp import ACTIVATIONS, PairMLP
 from ..models.transformer import GrokTransformer
 from ..runtime.device import resolve_device
 from ..tasks.modular import OPERATIONS, is_prime, modular_table
-from .base import Study, StudyConfig, register
+from .base import StudyConfig, TorchStudy, register
 
 TOP_KEYS = 5  # key frequencies reported and used for restricted/excluded loss
 
@@ -52,7 +50,7 @@ class GrokkingConfig(StudyConfig):
 
 
 @register
-class GrokkingStudy(Study):
+class GrokkingStudy(TorchStudy):
     name = "grokking"
     title = "Grokking on modular addition"
     Config = GrokkingConfig
@@ -94,8 +92,7 @@ class GrokkingStudy(Study):
         else:
             self.model = GrokTransformer(c.p, c.d_model, c.n_heads, c.d_mlp, c.init_scale)
         self.model.to(self.device)
-        # The observer evaluates a copy, so analysis never races the optimiser's in-place updates.
-        self.shadow = copy.deepcopy(self.model).requires_grad_(False)
+        self.shadow = self.make_shadow()
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay,
                                            betas=(0.9, c.beta2))
         as_tensor = lambda x: torch.as_tensor(x, device=self.device)  # noqa: E731
@@ -103,11 +100,6 @@ class GrokkingStudy(Study):
         self.train_idx, self.test_idx = as_tensor(self.table.train), as_tensor(self.table.test)
         self.a_train, self.b_train, self.y_train = self.a[self.train_idx], self.b[self.train_idx], self.y[self.train_idx]
         self.train_grid = self.table.is_train_grid
-
-    def apply_live(self, name: str, value) -> None:
-        if name in ("lr", "weight_decay"):
-            for group in self.optimizer.param_groups:
-                group[name] = value
 
     def step(self) -> float:
         logits = self.model(self.a_train, self.b_train)
@@ -117,28 +109,10 @@ class GrokkingStudy(Study):
         self.optimizer.step()
         return loss.item()
 
-    def state_dict(self) -> dict:
-        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                "optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-
     # ---- observation -----------------------------------------------------------
     @torch.no_grad()
-    def capture(self) -> dict:
-        group = self.optimizer.param_groups[0]
-        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
-                "lr": group["lr"], "weight_decay": group["weight_decay"]}
-
-    def snapshot(self):
-        return self.observe(self.capture())
-
-    @torch.no_grad()
     def observe(self, captured: dict):
-        self.shadow.load_state_dict(captured["weights"])
-        model = self.shadow
+        model = self.load_shadow(captured)
         c, p = self.config, self.config.p
         logits, hidden = model.forward_with_hidden(self.a, self.b)            # (p², p), (p², d)
         logits_np = logits.float().cpu().numpy()
@@ -182,8 +156,7 @@ class GrokkingStudy(Study):
             "neuron.selected": float(neuron),
             "neuron.frequency": float(dominant[neuron]),
             "neuron.share": float(share[neuron]),
-            "hparams.lr": float(captured["lr"]),
-            "hparams.weight_decay": float(captured["weight_decay"]),
+            **{f"hparams.{k}": v for k, v in captured["hparams"].items()},
         }
         # 0 test wrong, 1 test right, 2 train wrong, 3 train right: one small int image.
         grid = (correct.reshape(p, p).astype(np.int8) + 2 * self.train_grid.astype(np.int8))
