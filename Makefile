@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 
 # Binds to localhost only; see README "Serving to others" before exposing it.
 serve: install
-	$(VENV)/bin/panel serve apps/index.py apps/grokking.py --index index \
+	$(VENV)/bin/panel serve apps/*.py --index index \
 	  --address $(HOST) --port $(PORT) --allow-websocket-origin=$(HOST):$(PORT) \
 	  --allow-websocket-origin=localhost:$(PORT)
 

@@ -10,9 +10,10 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets" / "thumbnails"
 STUDIES = [
     ("grokking", "Grokking on modular addition",
      "Memorise in 100 steps, generalise hundreds later: watch neurons lock onto Fourier frequencies."),
+    ("clustering_heads", "Clustering heads",
+     "A transformer with 2-D embeddings learns sparse modular addition: watch sequences gather into clusters."),
 ]
 COMING = [
-    ("Clustering heads", "A transformer with 2-D embeddings learning sparse modular addition."),
     ("Flow matching in 2-D", "How the source distribution shapes paths and quality."),
     ("Hopfield retrieval", "Capacity, basins and energy landscapes of associative memories."),
 ]

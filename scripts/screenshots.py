@@ -29,6 +29,17 @@ def main(target_step: int = 1200) -> None:
         # The gallery thumbnail: the accuracy and loss curves of the trained run.
         page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "grokking.png"),
                         clip={"x": 345, "y": 175, "width": 1150, "height": 300})
+        page.goto(server.url + "/clustering_heads")
+        page.get_by_role("button", name="Start", exact=True).click()
+        deadline = time.monotonic() + 300
+        while read() < 5000 and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_text("paused").first.wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "clustering_heads.png"))
+        page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "clustering_heads.png"),
+                        clip={"x": 345, "y": 790, "width": 1150, "height": 300})
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)

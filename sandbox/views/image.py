@@ -21,20 +21,24 @@ class Image(View):
     def __init__(self, key: str, title: str, x_label: str = "", y_label: str = "", order_key: str | None = None,
                  palette: str | list[str] = "Viridis256", low: float | None = None, high: float | None = None,
                  categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True,
-                 x_start: float = 0.0, title_template: str | None = None, **params):
+                 x_start: float = 0.0, title_template: str | None = None, extent_key: str | None = None,
+                 **params):
         super().__init__(**params)
         self.key, self.order_key = key, order_key
+        # extent_key names a [x0, x1, y0, y1] array: the image covers that box of data space.
+        self.extent_key = extent_key
         # e.g. "Neuron {neuron.selected:.0f}": filled from the snapshot's scalars on update.
         self.title_template = title_template
-        self.keys = (key,) + ((order_key,) if order_key else ())
+        self.keys = (key,) + tuple(k for k in (order_key, extent_key) if k)
         self._order = None
         self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label, height=height,
                                  tools="pan,wheel_zoom,reset,save,hover", tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("value", "@image{0.000}")])
         self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0
         self.mapper = LinearColorMapper(palette=palette, low=low, high=high)
-        self.source = ColumnDataSource({"image": [np.zeros((1, 1), dtype=np.float32)], "dw": [1], "dh": [1]})
+        self.x_start = x_start
+        self.source = ColumnDataSource(self._empty())
         # x_start = 0.5 centres column j on x = j + 1 (e.g. frequency k = j + 1).
-        self.figure.image(image="image", x=x_start, y=0, dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
+        self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         if categories:
             self.figure.hover.tooltips = [("a", "$y{0}"), ("b", "$x{0}")]
             items = []
@@ -54,7 +58,11 @@ class Image(View):
             image = image[self._order]
         rows, cols = image.shape
         # Bokeh draws row 0 at the bottom; keep that so y reads as the row index.
-        self.source.data = {"image": [image], "dw": [cols], "dh": [rows]}
+        if self.extent_key:
+            x0, x1, y0, y1 = (float(v) for v in snap.arrays[self.extent_key])
+            self.source.data = {"image": [image], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
+        else:
+            self.source.data = {"image": [image], "x": [self.x_start], "y": [0], "dw": [cols], "dh": [rows]}
         if self.title_template:
             self.figure.title.text = self.title_template.format_map(
                 {k.replace(".", "_"): v for k, v in snap.scalars.items()})
@@ -62,13 +70,18 @@ class Image(View):
     def _on_tap(self, event) -> None:
         if event.y is None:
             return
+        if self.extent_key:
+            return  # rows of a data-space image are not items to select
         row = int(np.floor(event.y))
         rows = self.source.data["image"][0].shape[0]
         if 0 <= row < rows:
             self.selected_row = int(self._order[row]) if self._order is not None else row
 
+    def _empty(self) -> dict:
+        return {"image": [np.zeros((1, 1), dtype=np.float32)], "x": [self.x_start], "y": [0], "dw": [1], "dh": [1]}
+
     def reset(self) -> None:
-        self.source.data = {"image": [np.zeros((1, 1), dtype=np.float32)], "dw": [1], "dh": [1]}
+        self.source.data = self._empty()
 
     def __panel__(self):
         return self._pane(self.figure)

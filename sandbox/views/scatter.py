@@ -12,12 +12,18 @@ class Scatter(View):
 
     def __init__(self, x_key: str, y_key: str, title: str, x_label: str = "", y_label: str = "",
                  color_key: str | None = None, size_key: str | None = None,
-                 x_range=None, y_range=None, guides: list[tuple[list, list]] | None = None, **params):
+                 x_range=None, y_range=None, guides: list[tuple[list, list]] | None = None,
+                 palette: str | list[str] = "Turbo256", color_range: tuple[float, float] | None = None,
+                 label_key: str | None = None, points_key: str | None = None, **params):
+        """`points_key` names one (n, 2) array used instead of x_key/y_key; `label_key` an
+        (n, …) int array shown on hover (e.g. each point's sequence)."""
         super().__init__(**params)
         self.x_key, self.y_key, self.color_key, self.size_key = x_key, y_key, color_key, size_key
-        self.keys = tuple(k for k in (x_key, y_key, color_key, size_key) if k)
+        self.label_key, self.points_key, self.color_range = label_key, points_key, color_range
+        self.keys = tuple(k for k in (x_key, y_key, color_key, size_key, label_key, points_key) if k)
         options = dict(x_axis_label=x_label, y_axis_label=y_label, tools="pan,wheel_zoom,reset,save,hover",
-                       tooltips=[("neuron", "@index"), ("x", "@x{0.00}"), ("y", "@y{0.00}"), ("colour", "@c")])
+                       tooltips=[("#", "@index"), ("x", "@x{0.00}"), ("y", "@y{0.00}"), ("colour", "@c"),
+                                 *([("item", "@label")] if label_key else [])])
         if x_range is not None:
             options["x_range"] = x_range
         if y_range is not None:
@@ -25,22 +31,34 @@ class Scatter(View):
         self.figure = new_figure(title, **options)
         for xs, ys in guides or []:
             self.figure.line(xs, ys, color="#999", line_dash="dashed")
-        self.source = ColumnDataSource({"x": [], "y": [], "c": [], "s": [], "index": []})
-        self.mapper = LinearColorMapper(palette="Turbo256")
+        self.source = ColumnDataSource(self._empty())
+        self.mapper = LinearColorMapper(palette=palette)
+        if color_range is not None:
+            self.mapper.low, self.mapper.high = color_range
         self.figure.scatter("x", "y", source=self.source, size="s", alpha=0.7,
                             color={"field": "c", "transform": self.mapper})
 
+    @staticmethod
+    def _empty() -> dict:
+        return {"x": [], "y": [], "c": [], "s": [], "index": [], "label": []}
+
     def update(self, snap) -> None:
-        x = np.asarray(snap.arrays[self.x_key], dtype=float)
-        y = np.asarray(snap.arrays[self.y_key], dtype=float)
+        if self.points_key:
+            xy = np.asarray(snap.arrays[self.points_key], dtype=float)
+            x, y = xy[:, 0], xy[:, 1]
+        else:
+            x = np.asarray(snap.arrays[self.x_key], dtype=float)
+            y = np.asarray(snap.arrays[self.y_key], dtype=float)
         c = np.asarray(snap.arrays[self.color_key], dtype=float) if self.color_key else np.zeros_like(x)
         s = 3 + 7 * np.asarray(snap.arrays[self.size_key], dtype=float) if self.size_key else np.full_like(x, 6)
-        if len(c):
+        if len(c) and self.color_range is None:
             self.mapper.low, self.mapper.high = float(c.min()), float(max(c.max(), c.min() + 1))
-        self.source.data = {"x": x, "y": y, "c": c, "s": s, "index": np.arange(len(x))}
+        labels = ([" ".join(map(str, row)) for row in np.asarray(snap.arrays[self.label_key]).reshape(len(x), -1)]
+                  if self.label_key else [""] * len(x))
+        self.source.data = {"x": x, "y": y, "c": c, "s": s, "index": np.arange(len(x)), "label": labels}
 
     def reset(self) -> None:
-        self.source.data = {"x": [], "y": [], "c": [], "s": [], "index": []}
+        self.source.data = self._empty()
 
     def __panel__(self):
         return self._pane(self.figure)

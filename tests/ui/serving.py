@@ -33,7 +33,8 @@ class Server:
         self.log_path = tmp_path / "server.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", "apps/index.py", "apps/grokking.py", "--index", "index",
+            [sys.executable, "-m", "panel", "serve", *sorted(f"apps/{f.name}" for f in (ROOT / "apps").glob("*.py")),
+             "--index", "index",
              "--address", "127.0.0.1", "--port", str(self.port),
              "--allow-websocket-origin", f"127.0.0.1:{self.port}"],
             cwd=tmp_path, stdout=self.log, stderr=subprocess.STDOUT,
