@@ -14,32 +14,27 @@ sys.path.insert(0, str(ROOT))
 from tests.ui.serving import served_page  # noqa: E402
 
 
-def main(target_step: int = 1200) -> None:
+def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dict) -> None:
+    """Start the app at `url`, pause past `steps`, save its screenshot and gallery thumbnail."""
+    page.goto(url)
+    page.get_by_role("button", name="Start", exact=True).click()
+    deadline = time.monotonic() + 300
+    while int(page.locator(".sandbox-step").inner_text()) < steps and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_text("paused").first.wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"{name}.png"))
+    page.screenshot(path=str(ROOT / "assets" / "thumbnails" / f"{name}.png"), clip=thumbnail_clip)
+
+
+def main() -> None:
     with served_page() as (server, page):
-        page.goto(server.url + "/grokking")
-        page.get_by_role("button", name="Start", exact=True).click()
-        read = lambda: int(page.locator(".sandbox-step").inner_text())  # noqa: E731
-        deadline = time.monotonic() + 300
-        while read() < target_step and time.monotonic() < deadline:
-            page.wait_for_timeout(250)
-        page.get_by_role("button", name="Pause", exact=True).click()
-        page.get_by_text("paused").first.wait_for()
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "grokking.png"))
-        # The gallery thumbnail: the accuracy and loss curves of the trained run.
-        page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "grokking.png"),
-                        clip={"x": 345, "y": 175, "width": 1150, "height": 300})
-        page.goto(server.url + "/clustering_heads")
-        page.get_by_role("button", name="Start", exact=True).click()
-        deadline = time.monotonic() + 300
-        while read() < 5000 and time.monotonic() < deadline:
-            page.wait_for_timeout(250)
-        page.get_by_role("button", name="Pause", exact=True).click()
-        page.get_by_text("paused").first.wait_for()
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ROOT / "assets" / "screenshots" / "clustering_heads.png"))
-        page.screenshot(path=str(ROOT / "assets" / "thumbnails" / "clustering_heads.png"),
-                        clip={"x": 345, "y": 790, "width": 1150, "height": 300})
+        # Thumbnails: grokking's accuracy and loss curves; the clustering read-out scatters.
+        train_and_capture(page, server.url + "/grokking", 1200, "grokking",
+                          {"x": 345, "y": 175, "width": 1150, "height": 300})
+        train_and_capture(page, server.url + "/clustering_heads", 5000, "clustering_heads",
+                          {"x": 345, "y": 790, "width": 1150, "height": 300})
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)

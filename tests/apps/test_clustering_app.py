@@ -1,29 +1,14 @@
 """The clustering-heads app without a server. Run: pytest tests/apps/test_clustering_app.py"""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-APP = Path(__file__).resolve().parents[2] / "apps" / "clustering_heads.py"
-TINY = dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu")
+from tests.apps.conftest import build_app
 
 
 @pytest.fixture
 def app(tmp_path):
-    spec = importlib.util.spec_from_file_location("clustering_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    app = module.build_app(runs_root=str(tmp_path), **TINY)
+    app = build_app("clustering_heads", tmp_path)
     yield app
     app.controller.close()
-
-
-def test_every_key_the_views_read_is_in_the_snapshot(app):
-    study = app.controller.study
-    study.build()
-    scalars, arrays = study.snapshot()
-    required = set().union(*(view.required_keys() for view in app.controller.views))
-    assert required <= set(scalars) | set(arrays)
 
 
 def test_tick_feeds_the_scatter_with_sequences_and_the_regions_with_their_extent(app):

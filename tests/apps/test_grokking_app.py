@@ -1,39 +1,19 @@
 """The grokking app without a server: views fed through the controller, widgets driven by value.
 Run: pytest tests/apps/test_grokking_app.py"""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from sandbox.runtime import RunnerState
+from tests.apps.conftest import build_app
 from tests.conftest import wait_until
-
-APP = Path(__file__).resolve().parents[2] / "apps" / "grokking.py"
-TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu")
-
-
-def load_app_module():
-    spec = importlib.util.spec_from_file_location("grokking_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
 def app(tmp_path):
-    app = load_app_module().build_app(runs_root=str(tmp_path), **TINY)
+    app = build_app("grokking", tmp_path)
     yield app
     app.controller.close()
-
-
-def test_every_key_the_views_read_is_in_the_snapshot(app):
-    study = app.controller.study
-    study.build()
-    scalars, arrays = study.snapshot()
-    required = set().union(*(view.required_keys() for view in app.controller.views))
-    assert required <= set(scalars) | set(arrays)
 
 
 def test_tick_feeds_every_view(app):

@@ -1,0 +1,18 @@
+"""Build an app from apps/<name>.py without a server, with tiny study settings."""
+import importlib.util
+from pathlib import Path
+
+APPS = Path(__file__).resolve().parents[2] / "apps"
+
+# Small enough that a step and a snapshot take milliseconds.
+TINY = {
+    "grokking": dict(p=11, width=16, train_fraction=0.5, device="cpu"),
+    "clustering_heads": dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu"),
+}
+
+
+def build_app(name: str, runs_root):
+    spec = importlib.util.spec_from_file_location(f"{name}_app", APPS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_app(runs_root=str(runs_root), **TINY[name])
