@@ -247,10 +247,7 @@ class Runner:
         for row in record.rows:
             self.history.append(row)
         for old in record.snapshots:
-            self._serial += 1
-            snap = Snapshot(run_id=self.run_id, step=old.step, scalars=old.scalars, arrays=old.arrays,
-                            serial=self._serial)
-            self.ring.add(snap)
+            self.ring.add(self._stamp(self.run_id, old.step, old.scalars, old.arrays))
         self.step = int(record.rows[-1]["step"]) if record.rows else 0
         last = self.ring.at(self.step)
         if last is not None:
@@ -326,14 +323,17 @@ class Runner:
         with self._run_lock:
             if run_id != self.run_id:
                 return  # captured before a Reset: that run is gone
-            scalars, arrays = self.study.observe(captured)
-            self._serial += 1
-            snap = Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays, serial=self._serial)
+            snap = self._stamp(run_id, step, *self.study.observe(captured))
             self.history.append({"step": float(step), **snap.scalars})
             self.ring.add(snap)
             self.mailbox.put(snap)
         if self.on_snapshot is not None:
             self.on_snapshot(snap)
+
+    def _stamp(self, run_id: int, step: int, scalars, arrays) -> Snapshot:
+        """A Snapshot with the next serial: views show it even at a step they have shown."""
+        self._serial += 1
+        return Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays, serial=self._serial)
 
     # ---- synchronous use (CLI, tests) -----------------------------------------
     def run_headless(self, steps: int, publish_last: bool = True) -> Snapshot | None:
@@ -352,7 +352,8 @@ class Runner:
                     break
             if self.state == RunnerState.RUNNING:
                 self.state = RunnerState.PAUSED
-                if publish_last and (self.mailbox.peek() is None or self.mailbox.peek().step != self.step):
+                latest = self.mailbox.peek()
+                if publish_last and (latest is None or latest.step != self.step):
                     self._publish()
         finally:
             self.observe_inline = inline

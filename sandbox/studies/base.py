@@ -73,11 +73,18 @@ class Study:
             raise ValueError(f"unknown preset {preset!r} for {cls.name}; choose one of {', '.join(cls.PRESETS)}")
         return dict(cls.PRESETS[preset])
 
+    @classmethod
+    def validated(cls, values: dict) -> StudyConfig:
+        """A Config holding `values`, checked by param's bounds and the cross-field check();
+        raises ValueError with a message. The one validation the widgets, links and runs share."""
+        candidate = cls.Config(**values)
+        candidate.check()
+        return candidate
+
     def configure(self, preset: str | None = None, **params) -> None:
         """Apply a preset and/or values all-or-nothing: on a bad value nothing changes."""
         values = {**(self.preset_values(preset) if preset else {}), **params}
-        candidate = self.Config(**{**self.config.values(), **values})  # param checks bounds here
-        candidate.check()
+        candidate = self.validated({**self.config.values(), **values})
         self.config.param.update(**{k: v for k, v in candidate.values().items()
                                     if v != getattr(self.config, k)})
         if preset:

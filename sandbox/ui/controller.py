@@ -143,8 +143,7 @@ class StudyController(Viewer):
     def reset(self) -> None:
         values = {k: v for k, v in self.settings.param.values().items() if k != "name"}
         try:
-            candidate = self.study_cls.Config(**values)
-            candidate.check()
+            self.study_cls.validated(values)
         except ValueError as exc:
             self.message = f"Not applied: {exc}"
             return

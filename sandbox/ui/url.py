@@ -28,9 +28,7 @@ def parse_query(study_cls, args: dict[str, list[bytes]]) -> tuple[str | None, di
             values[key] = parser(text)
         except ValueError:
             raise ValueError(f"{key}={text!r} in the link is not a valid {parser.__name__}") from None
-    merged = {**study_cls.preset_values(preset or study_cls.DEFAULT_PRESET), **values}
-    candidate = config(**merged)  # param raises ValueError on bounds
-    candidate.check()
+    study_cls.validated({**study_cls.preset_values(preset or study_cls.DEFAULT_PRESET), **values})
     return preset, values
 
 
