@@ -55,3 +55,29 @@ def sparse_sum_task(p: int, T: int, k: int | None = None, S: list[int] | None = 
             raise ValueError(f"|S| = k must lie in 1…T = {T}, got {k}")
         S = list(range(k)) if seed is None else list(np.random.default_rng(seed).choice(T, size=k, replace=False))
     return SparseSumTask(p=p, T=T, S=tuple(sorted(int(t) for t in S)))
+
+
+# Curricula for training batches; the test set always holds the full task.
+CURRICULA = ("none", "k grows", "easy first")
+
+
+def curriculum_level(kind: str, step: int, steps: int, k: int) -> int:
+    """How much of the task a curriculum shows at `step`: 1 at the start, k (the full task)
+    from `steps` on, in k − 1 equal stages. "none" is always at k.
+
+    k grows: the label sums the first `level` positions of S.
+    easy first: only sequences with at most `level` non-zero tokens in S.
+    """
+    if kind not in CURRICULA:
+        raise ValueError(f"unknown curriculum {kind!r}; choose one of {', '.join(CURRICULA)}")
+    if kind == "none" or k <= 1:
+        return k
+    return min(k, 1 + step * (k - 1) // max(steps, 1))
+
+
+def restrict_to_level(task: SparseSumTask, x, level: int):
+    """Sequences (numpy or torch, (n, T)) with the positions of S beyond the first `level` set to 0,
+    and their labels: the "k grows" curriculum's version of a batch."""
+    x = x.clone() if hasattr(x, "clone") else x.copy()
+    x[:, list(task.S[level:])] = 0
+    return x, x[:, list(task.S)].sum(1) % task.p

@@ -3,6 +3,7 @@ from .base import View
 from .curves import Curves
 from .bars import Bars
 from .image import Image
+from .linked import LinkedPlanes
 from .scatter import Scatter
 
-__all__ = ["View", "Curves", "Bars", "Image", "Scatter"]
+__all__ = ["View", "Curves", "Bars", "Image", "LinkedPlanes", "Scatter"]

@@ -12,10 +12,14 @@ class Curves(View):
     """Lines of scalar metrics against step; `series` maps snapshot key → legend label."""
 
     def __init__(self, title: str, series: dict[str, str], log_x: bool = True, log_y: bool = False,
-                 y_range: tuple[float, float] | None = None, colors: list[str] | None = None, **params):
+                 y_range: tuple[float, float] | None = None, colors: list[str] | None = None,
+                 markers: dict[str, str] | None = None, **params):
+        """`markers` (key → legend label) are drawn as marks, not lines: a metric that is NaN
+        except at events (e.g. the loss at a detected spike)."""
         super().__init__(**params)
-        self.series = dict(series)
-        self.keys = tuple(series)
+        self.markers = dict(markers or {})
+        self.series = {**series, **self.markers}
+        self.keys = tuple(self.series)
         self.log_x = log_x
         self._seen, self._version = 0, None
         options = dict(x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear",
@@ -27,9 +31,13 @@ class Curves(View):
         colors = colors or SERIES_COLORS
         items = []
         for i, (key, label) in enumerate(self.series.items()):
-            line = self.figure.line("step", self._column(key), source=self.source, line_width=2,
-                                    color=colors[i % len(colors)])
-            items.append((label, [line]))
+            if key in self.markers:
+                glyph = self.figure.scatter("step", self._column(key), source=self.source, marker="triangle",
+                                            size=9, color="#d62728", line_color="#7a0000")
+            else:
+                glyph = self.figure.line("step", self._column(key), source=self.source, line_width=2,
+                                         color=colors[i % len(colors)])
+            items.append((label, [glyph]))
         self.figure.add_layout(Legend(items=items, location="top_left", label_text_font_size="11px",
                                       background_fill_alpha=0.6, click_policy="hide"), "center")
         self.marker = Span(location=None, dimension="height", line_color="#444", line_dash="dashed", line_width=1)

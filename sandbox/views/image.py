@@ -22,14 +22,17 @@ class Image(View):
                  palette: str | list[str] = "Viridis256", low: float | None = None, high: float | None = None,
                  categories: dict[int, str] | None = None, height: int = 300, colorbar: bool = True,
                  x_start: float = 0.0, title_template: str | None = None, extent_key: str | None = None,
-                 **params):
+                 missing: str | None = None, **params):
+        """`missing`: the array is optional (e.g. only some models have it); when a snapshot lacks
+        it the plot is cleared and its title says this instead."""
         super().__init__(**params)
+        self.title, self.missing = title, missing
         self.key, self.order_key = key, order_key
         # extent_key names a [x0, x1, y0, y1] array: the image covers that box of data space.
         self.extent_key = extent_key
         # e.g. "Neuron {neuron.selected:.0f}": filled from the snapshot's scalars on update.
         self.title_template = title_template
-        self.keys = (key,) + tuple(k for k in (order_key, extent_key) if k)
+        self.keys = () if missing else (key,) + tuple(k for k in (order_key, extent_key) if k)
         self._order = None
         self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label, height=height,
                                  tools="pan,wheel_zoom,reset,save,hover", tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("value", "@image{0.000}")])
@@ -52,6 +55,11 @@ class Image(View):
         self.figure.on_event(Tap, self._on_tap)
 
     def update(self, snap) -> None:
+        if self.missing and self.key not in snap.arrays:
+            self.reset()
+            self.figure.title.text = f"{self.title} ({self.missing})"
+            return
+        self.figure.title.text = self.title
         image = np.asarray(snap.arrays[self.key], dtype=np.float32)
         if self.order_key:
             self._order = np.asarray(snap.arrays[self.order_key])

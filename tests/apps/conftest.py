@@ -11,8 +11,8 @@ TINY = {
 }
 
 
-def build_app(name: str, runs_root):
+def build_app(name: str, runs_root, **params):
     spec = importlib.util.spec_from_file_location(f"{name}_app", APPS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.build_app(runs_root=str(runs_root), **TINY[name])
+    return module.build_app(runs_root=str(runs_root), **{**TINY[name], **params})

@@ -3,7 +3,9 @@ Run: pytest tests/tasks/test_sparse_modular.py"""
 import numpy as np
 import pytest
 
-from sandbox.tasks.sparse_modular import sparse_sum_task
+import torch
+
+from sandbox.tasks.sparse_modular import curriculum_level, restrict_to_level, sparse_sum_task
 
 
 def test_targets_on_hand_examples():
@@ -45,3 +47,20 @@ def test_samples_are_seeded_and_in_range():
 def test_bad_input_is_refused_with_a_message(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sparse_sum_task(**kwargs)
+
+
+def test_curriculum_levels_climb_from_1_to_k_in_equal_stages():
+    levels = [curriculum_level("k grows", step, 400, k=5) for step in (0, 99, 100, 250, 399, 400, 10_000)]
+    assert levels == [1, 1, 2, 3, 4, 5, 5]
+    assert curriculum_level("none", 0, 400, k=5) == 5
+    with pytest.raises(ValueError, match="unknown curriculum"):
+        curriculum_level("hard first", 0, 10, k=3)
+
+
+def test_k_grows_batches_zero_the_later_positions_of_s_and_relabel():
+    task = sparse_sum_task(p=5, T=4, S=[0, 2, 3])
+    x = torch.tensor([[1, 4, 3, 2], [4, 4, 4, 4]])
+    easy, y = restrict_to_level(task, x, level=2)
+    assert easy.tolist() == [[1, 4, 3, 0], [4, 4, 4, 0]]     # position 3 (the third of S) held at 0
+    assert y.tolist() == [4, 3]                              # 1+3, 4+4 ≡ 3
+    assert x[0, 3] == 2                                      # the original batch is untouched

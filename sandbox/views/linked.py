@@ -1,0 +1,83 @@
+"""The same items drawn in several planes side by side, with one shared selection.
+
+Every panel reads its x/y columns from one ColumnDataSource, so a box or lasso selection in any
+panel highlights the same items in all of them in the browser itself, without a round trip to
+the server (that is how Bokeh links glyphs that share a source). The selection survives updates
+as long as the items keep their order, which is why studies send a fixed set of items.
+"""
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+from bokeh.layouts import gridplot
+from bokeh.models import ColumnDataSource, LinearColorMapper
+
+from .base import View, new_figure
+
+
+class LinkedPlanes(View):
+    """`points_key` holds (n_panels, n, 2) points; panel i is titled `titles[i]` and coloured by
+    the array named in `colors[i]` = (key, palette, (low, high))."""
+
+    def __init__(self, points_key: str, titles: list[str], colors: list[tuple[str, list[str], tuple]],
+                 label_key: str | None = None, extra_keys: dict[str, str] | None = None, height: int = 300,
+                 **params):
+        """`extra_keys` maps a hover label to a per-item array shown on hover (e.g. "target")."""
+        super().__init__(**params)
+        if len(titles) != len(colors):
+            raise ValueError("give one colour spec per panel")
+        self.points_key, self.label_key, self.colors = points_key, label_key, colors
+        self.extra_keys = dict(extra_keys or {})
+        self.keys = (points_key, *{key for key, _, _ in colors}, *([label_key] if label_key else []),
+                     *self.extra_keys.values())
+        self.source = ColumnDataSource(self._empty())
+        tooltips = [("#", "@index"), *([("sequence", "@label")] if label_key else []),
+                    *((name, f"@{self._column(key)}") for name, key in self.extra_keys.items())]
+        self.figures = []
+        for i, (title, (key, palette, (low, high))) in enumerate(zip(titles, colors)):
+            fig = new_figure(title, height=height, x_axis_label="z₁", y_axis_label="z₂",
+                             tools="box_select,lasso_select,tap,pan,wheel_zoom,reset,save,hover", tooltips=tooltips)
+            mapper = LinearColorMapper(palette=palette, low=low, high=high)
+            renderer = fig.scatter(f"x{i}", f"y{i}", source=self.source, size=6, alpha=0.75,
+                                   color={"field": self._column(key), "transform": mapper})
+            renderer.nonselection_glyph.fill_alpha = renderer.nonselection_glyph.line_alpha = 0.08
+            renderer.selection_glyph = None  # keep each point's colour when selected
+            self.figures.append(fig)
+
+    @staticmethod
+    def _column(key: str) -> str:
+        return key.replace(".", "_")
+
+    def _empty(self) -> dict:
+        data = {"index": [], "label": []}
+        for i in range(len(self.colors)):
+            data[f"x{i}"], data[f"y{i}"] = [], []
+        for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
+            data[self._column(key)] = []
+        return data
+
+    def update(self, snap) -> None:
+        planes = np.asarray(snap.arrays[self.points_key], dtype=float)          # (panels, n, 2)
+        n = planes.shape[1]
+        data = {"index": np.arange(n)}
+        for i in range(len(self.colors)):
+            data[f"x{i}"], data[f"y{i}"] = planes[i, :, 0], planes[i, :, 1]
+        for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
+            data[self._column(key)] = np.asarray(snap.arrays[key])
+        data["label"] = ([" ".join(map(str, row)) for row in np.asarray(snap.arrays[self.label_key])]
+                         if self.label_key else [""] * n)
+        self.source.data = data
+
+    @property
+    def selected(self) -> list[int]:
+        """Items selected in any panel (the same indices in all of them)."""
+        return list(self.source.selected.indices)
+
+    def reset(self) -> None:
+        self.source.data = self._empty()
+        self.source.selected.indices = []
+
+    def __panel__(self):
+        grid = gridplot([self.figures], sizing_mode="stretch_width", toolbar_location="above", merge_tools=True)
+        grid.toolbar.logo = None
+        return self._pane(grid)
