@@ -41,7 +41,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
         "readout.stages",
         ["Entering the read-out (mean over positions)", "Read-out z, coloured by Σ over S",
          "After the MLP, coloured by target"],
-        [("readout.sum", list(Viridis256), (0, 5)), ("readout.sum", list(Viridis256), (0, 5)),
+        [("readout.sum", list(Viridis256), None), ("readout.sum", list(Viridis256), None),
          ("readout.target", list(Category10_10), (-0.5, 9.5))],
         label_key="readout.sequences", extra_keys={"Σ over S": "readout.sum", "target": "readout.target"},
         description="The same 512 test sequences in three planes. Select a group in one plane: "

@@ -1,5 +1,6 @@
 """The same items drawn in several planes side by side, with one shared selection.
 
+Dragging draws a selection box (no pan tool: a drag never means anything else); the wheel zooms.
 Every panel reads its x/y columns from one ColumnDataSource, so a box or lasso selection in any
 panel highlights the same items in all of them in the browser itself, without a round trip to
 the server (that is how Bokeh links glyphs that share a source). The selection survives updates
@@ -10,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 from bokeh.layouts import gridplot
-from bokeh.models import ColumnDataSource, LinearColorMapper
+from bokeh.models import BoxSelectTool, ColumnDataSource, LinearColorMapper
 
 from .base import View, new_figure
 
 
 class LinkedPlanes(View):
     """`points_key` holds (n_panels, n, 2) points; panel i is titled `titles[i]` and coloured by
-    the array named in `colors[i]` = (key, palette, (low, high))."""
+    the array named in `colors[i]` = (key, palette, (low, high) or None: the data's range)."""
 
     def __init__(self, points_key: str, titles: list[str], colors: list[tuple[str, list[str], tuple]],
                  label_key: str | None = None, extra_keys: dict[str, str] | None = None, height: int = 300,
@@ -33,15 +34,17 @@ class LinkedPlanes(View):
         self.source = ColumnDataSource(self._empty())
         tooltips = [("#", "@index"), *([("sequence", "@label")] if label_key else []),
                     *((name, f"@{self._column(key)}") for name, key in self.extra_keys.items())]
-        self.figures = []
-        for i, (title, (key, palette, (low, high))) in enumerate(zip(titles, colors)):
+        self.figures, self.mappers = [], []
+        for i, (title, (key, palette, bounds)) in enumerate(zip(titles, colors)):
             fig = new_figure(title, height=height, x_axis_label="z₁", y_axis_label="z₂",
-                             tools="box_select,lasso_select,tap,pan,wheel_zoom,reset,save,hover", tooltips=tooltips)
-            mapper = LinearColorMapper(palette=palette, low=low, high=high)
+                             tools="box_select,lasso_select,tap,wheel_zoom,reset,save,hover", tooltips=tooltips)
+            mapper = LinearColorMapper(palette=palette, **(dict(zip(("low", "high"), bounds)) if bounds else {}))
+            self.mappers.append(mapper)
             renderer = fig.scatter(f"x{i}", f"y{i}", source=self.source, size=6, alpha=0.75,
                                    color={"field": self._column(key), "transform": mapper})
             renderer.nonselection_glyph.fill_alpha = renderer.nonselection_glyph.line_alpha = 0.08
             renderer.selection_glyph = None  # keep each point's colour when selected
+            fig.toolbar.active_drag = fig.select_one(BoxSelectTool)  # "auto" would pick the lasso
             self.figures.append(fig)
 
     @staticmethod
@@ -64,6 +67,10 @@ class LinkedPlanes(View):
             data[f"x{i}"], data[f"y{i}"] = planes[i, :, 0], planes[i, :, 1]
         for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
             data[self._column(key)] = np.asarray(snap.arrays[key])
+        for mapper, (key, _, bounds) in zip(self.mappers, self.colors):
+            if bounds is None and n:
+                values = data[self._column(key)]
+                mapper.low, mapper.high = float(values.min()), float(max(values.max(), values.min() + 1))
         data["label"] = ([" ".join(map(str, row)) for row in np.asarray(snap.arrays[self.label_key])]
                          if self.label_key else [""] * n)
         self.source.data = data
