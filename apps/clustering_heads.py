@@ -63,8 +63,9 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                    y_label="query position", palette="Viridis256", low=0, height=260,
                    missing="set n_layers = 2 in Settings and Reset",
                    description="The mixing layer before the read-out, averaged over test sequences.")
-    tokens = Scatter(None, None, "Token embeddings W_E", points_key="embed.tokens", height=260,
-                     description="Where each token value sits in the plane.")
+    tokens = Scatter(None, None, "Token and position embeddings", points_key="embed.points", color_key="embed.kind",
+                     label_key="embed.label", height=260, **CATEGORY,
+                     description="Blue: tokens; orange: positions in S; green: positions outside S.")
     per_class = Bars("acc.per_class", "Test accuracy per class", x_label="class", first_x=0)
     views = [accuracy, loss, structure, clusters, planes, regions, by_target, influence, attention_map, mixing,
              tokens, per_class]

@@ -173,7 +173,8 @@ class ClusteringStudy(TorchStudy):
 
     @torch.no_grad()
     def observe(self, captured: dict):
-        m, p = self.load_shadow(captured), self.config.p
+        m, c = self.load_shadow(captured), self.config
+        p = c.p
         train_logits = m(self.x_train)
         test_logits, taps = m(self.x_test, taps=True)
         attn = taps["readout.attn"].float().cpu().numpy()                     # (n, H, T)
@@ -203,6 +204,10 @@ class ClusteringStudy(TorchStudy):
         arrays = {
             "embed.tokens": m.W_E.float().cpu().numpy(),                      # (p, d)
             "embed.positions": m.W_pos.float().cpu().numpy(),                 # (T, d)
+            # Tokens and positions in one plane: kind 0 = token, 1 = position in S, 2 = outside S.
+            "embed.points": np.concatenate([m.W_E.float().cpu().numpy(), m.W_pos.float().cpu().numpy()])[:, :2],
+            "embed.kind": np.concatenate([np.zeros(p), np.where(self.task.mask, 1, 2)]).astype(np.int32),
+            "embed.label": np.array([f"token {i}" for i in range(p)] + [f"position {t}" for t in range(c.T)]),
             "attn.readout_mean": attn.mean(axis=0).astype(np.float32),       # (H, T)
             "attn.mass_on_s": mass.astype(np.float32),                        # (H,)
             "readout.points": points[shown].astype(np.float32),              # (n_shown, d)

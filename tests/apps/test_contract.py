@@ -1,7 +1,9 @@
-"""Every key an app's views read is in its study's snapshot, so names cannot drift apart.
+"""Every key an app's views read is in its study's snapshot, and a saved run loads back intact.
 Run: pytest tests/apps/test_contract.py"""
+import numpy as np
 import pytest
 
+from sandbox.runtime.store import load_run, save_run
 from tests.apps.conftest import TINY, build_app
 
 
@@ -14,5 +16,21 @@ def test_every_key_the_views_read_is_in_the_snapshot(name, tmp_path):
         scalars, arrays = study.snapshot()
         required = set().union(*(view.required_keys() for view in app.controller.views))
         assert required and required <= set(scalars) | set(arrays)
+    finally:
+        app.controller.close()
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_a_saved_run_loads_back_with_every_array_intact(name, tmp_path):
+    app = build_app(name, tmp_path)
+    try:
+        runner = app.controller.runner
+        runner.run_headless(12)
+        path = save_run(tmp_path, runner.record(), "roundtrip")
+        loaded = load_run(path, expect_study=app.controller.study.name)
+        original, replayed = runner.ring.items()[-1], loaded.snapshots[-1]
+        assert set(replayed.arrays) == set(original.arrays)
+        for key, value in original.arrays.items():
+            np.testing.assert_array_equal(replayed.arrays[key], value, err_msg=key)
     finally:
         app.controller.close()
