@@ -1,0 +1,62 @@
+"""2-D targets and sources for flow matching. Run: pytest tests/tasks/test_flow2d.py"""
+import numpy as np
+import pytest
+
+from sandbox.tasks.flow2d import SOURCES, TARGETS, Source, make_target, prune, sparse_directions
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_targets_are_seeded_split_and_finite(name):
+    a, b = make_target(name, 256, 128, seed=3), make_target(name, 256, 128, seed=3)
+    assert a.train.shape == (256, 2) and a.held_out.shape == (128, 2)
+    np.testing.assert_array_equal(a.train, b.train)
+    assert np.isfinite(a.train).all() and a.scale > 0
+    if a.modes is not None:
+        assert a.weights.sum() == pytest.approx(1.0) and len(a.weights) == len(a.modes)
+
+
+def test_three_directions_has_the_papers_norm_and_masses():
+    t = make_target("three directions", 4000, 100, seed=0)
+    assert np.linalg.norm(t.train, axis=1).mean() == pytest.approx(25.0, abs=0.3)   # √χ²(625)
+    nearest = np.linalg.norm(t.train[:, None] - t.modes[None], axis=2).argmin(1)
+    np.testing.assert_allclose(np.bincount(nearest) / 4000, [0.05, 0.30, 0.65], atol=0.02)
+
+
+@pytest.mark.parametrize("name", [s for s in SOURCES if s != "drawn"])
+def test_every_source_samples_seeded_points(name):
+    target = make_target("8 gaussians", 512, 64, seed=0)
+    source = Source(name, target)
+    x = source.sample(300, np.random.default_rng(1))
+    assert x.shape == (300, 2) and np.isfinite(x).all()
+    np.testing.assert_array_equal(x, source.sample(300, np.random.default_rng(1)))
+
+
+def test_norms_of_aligned_misaligned_and_high_dim_sources():
+    target = make_target("8 gaussians", 2048, 64, seed=0)
+    rng = np.random.default_rng(0)
+    data_norm = np.linalg.norm(target.train, axis=1).mean()
+    aligned = np.linalg.norm(Source("norm-aligned", target).sample(4000, rng), axis=1).mean()
+    doubled = np.linalg.norm(Source("norm-aligned", target, norm_ratio=2.0).sample(4000, rng), axis=1).mean()
+    high_dim = np.linalg.norm(Source("high-dim gaussian", target).sample(4000, rng), axis=1).mean()
+    assert aligned == pytest.approx(data_norm, rel=0.03)
+    assert doubled == pytest.approx(2 * data_norm, rel=0.03)
+    assert high_dim == pytest.approx(np.sqrt(3072), rel=0.01)
+
+
+def test_drawn_source_uses_the_blobs_and_refuses_none():
+    target = make_target("two moons", 64, 16, seed=0)
+    x = Source("drawn", target, blobs=((5.0, -5.0, 0.1),)).sample(500, np.random.default_rng(0))
+    np.testing.assert_allclose(x.mean(0), [5.0, -5.0], atol=0.02)
+    with pytest.raises(ValueError, match="no blobs"):
+        Source("drawn", target)
+    with pytest.raises(ValueError, match="needs a target with modes"):
+        Source("directional", target)
+
+
+def test_pruning_keeps_only_directions_that_hold_data():
+    target = make_target("8 gaussians", 4096, 64, seed=0)
+    sparse = sparse_directions(target)
+    assert 0 < sparse.sum() < len(sparse)
+    on_mode = np.array([[4.0, 0.0], [0.0, 3.0]])          # modes sit at angles k·45°
+    between = np.array([[np.cos(np.pi / 8), np.sin(np.pi / 8)]]) * 4
+    assert prune(on_mode, sparse).all() and not prune(between, sparse).any()
