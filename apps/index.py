@@ -12,9 +12,10 @@ STUDIES = [
      "Memorise in 100 steps, generalise hundreds later: watch neurons lock onto Fourier frequencies."),
     ("clustering_heads", "Clustering heads",
      "A transformer with 2-D embeddings learns sparse modular addition: watch sequences gather into clusters."),
+    ("flow_matching", "Flow matching in 2-D",
+     "Which source distribution? Watch particles flow onto the data, and see how the source shapes the paths."),
 ]
 COMING = [
-    ("Flow matching in 2-D", "How the source distribution shapes paths and quality."),
     ("Hopfield retrieval", "Capacity, basins and energy landscapes of associative memories."),
 ]
 

@@ -30,11 +30,13 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
 
 def main() -> None:
     with served_page() as (server, page):
-        # Thumbnails: grokking's accuracy and loss curves; the clustering linked planes.
+        # Thumbnails: grokking's accuracy and loss curves; the clustering linked planes; the flow.
         train_and_capture(page, server.url + "/grokking", 1200, "grokking",
                           {"x": 345, "y": 175, "width": 1150, "height": 300})
         train_and_capture(page, server.url + "/clustering_heads", 5000, "clustering_heads",
                           {"x": 345, "y": 880, "width": 1150, "height": 320})
+        train_and_capture(page, server.url + "/flow_matching", 2000, "flow_matching",
+                          {"x": 345, "y": 190, "width": 1150, "height": 330})
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)

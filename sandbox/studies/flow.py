@@ -168,6 +168,8 @@ class FlowStudy(TorchStudy):
         arrays = {
             "particles.paths": paths[:, :SHOWN].astype(np.float32),          # (steps + 1, SHOWN, 2)
             "target.points": held_out[:SHOWN].astype(np.float32),
+            # Each particle's direction from the origin at the start: its colour in every view.
+            "particles.angle": np.arctan2(x0[:SHOWN, 1], x0[:SHOWN, 0]).astype(np.float32),
             "quality.nfe": np.asarray(QUALITY_NFE, dtype=np.float32),
             "quality.energy_by_nfe": (np.asarray(quality) / self.scale).astype(np.float32),
             **self._field(m, generated, held_out),

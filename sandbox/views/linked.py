@@ -22,24 +22,40 @@ class LinkedPlanes(View):
 
     def __init__(self, points_key: str, titles: list[str], colors: list[tuple[str, list[str], tuple]],
                  label_key: str | None = None, extra_keys: dict[str, str] | None = None, height: int = 300,
-                 **params):
-        """`extra_keys` maps a hover label to a per-item array shown on hover (e.g. "target")."""
+                 frames: list[int] | None = None, paths_in: int | None = None,
+                 background_key: str | None = None, background_in: int | None = None,
+                 axis_labels: tuple[str, str] = ("z₁", "z₂"), **params):
+        """`extra_keys` maps a hover label to a per-item array shown on hover (e.g. "target").
+        `frames`: panel i shows points[frames[i]] (e.g. [0, -1]: the first and last frame of
+        trajectories); `paths_in`: that panel also draws every item's whole path through the
+        frames, so selected items' trajectories stand out; `background_key` (m, 2) points drawn
+        in grey in panel `background_in`."""
         super().__init__(**params)
         if len(titles) != len(colors):
             raise ValueError("give one colour spec per panel")
         self.points_key, self.label_key, self.colors = points_key, label_key, colors
+        self.frames, self.paths_in = frames, paths_in
+        self.background_key, self.background_in = background_key, background_in
         self.extra_keys = dict(extra_keys or {})
         self.keys = (points_key, *{key for key, _, _ in colors}, *([label_key] if label_key else []),
-                     *self.extra_keys.values())
+                     *self.extra_keys.values(), *([background_key] if background_key else []))
         self.source = ColumnDataSource(self._empty())
+        self.background = ColumnDataSource({"x": [], "y": []})
         tooltips = [("#", "@index"), *([("sequence", "@label")] if label_key else []),
                     *((name, f"@{self._column(key)}") for name, key in self.extra_keys.items())]
         self.figures, self.mappers = [], []
         for i, (title, (key, palette, bounds)) in enumerate(zip(titles, colors)):
-            fig = new_figure(title, height=height, x_axis_label="z₁", y_axis_label="z₂",
+            fig = new_figure(title, height=height, x_axis_label=axis_labels[0], y_axis_label=axis_labels[1],
                              tools="box_select,lasso_select,tap,wheel_zoom,reset,save,hover", tooltips=tooltips)
             mapper = LinearColorMapper(palette=palette, **(dict(zip(("low", "high"), bounds)) if bounds else {}))
             self.mappers.append(mapper)
+            if i == background_in:
+                fig.scatter("x", "y", source=self.background, size=4, color="#bbbbbb", alpha=0.5)
+            if i == paths_in:
+                lines = fig.multi_line("xs", "ys", source=self.source, line_alpha=0.25, line_width=1,
+                                       color={"field": self._column(key), "transform": mapper})
+                lines.nonselection_glyph.line_alpha = 0.03
+                lines.selection_glyph = None
             renderer = fig.scatter(f"x{i}", f"y{i}", source=self.source, size=6, alpha=0.75,
                                    color={"field": self._column(key), "transform": mapper})
             renderer.nonselection_glyph.fill_alpha = renderer.nonselection_glyph.line_alpha = 0.08
@@ -52,7 +68,7 @@ class LinkedPlanes(View):
         return key.replace(".", "_")
 
     def _empty(self) -> dict:
-        data = {"index": [], "label": []}
+        data = {"index": [], "label": [], "xs": [], "ys": []}
         for i in range(len(self.colors)):
             data[f"x{i}"], data[f"y{i}"] = [], []
         for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
@@ -60,11 +76,19 @@ class LinkedPlanes(View):
         return data
 
     def update(self, snap) -> None:
-        planes = np.asarray(snap.arrays[self.points_key], dtype=float)          # (panels, n, 2)
+        planes = np.asarray(snap.arrays[self.points_key], dtype=float)          # (panels or frames, n, 2)
         n = planes.shape[1]
-        data = {"index": np.arange(n)}
+        data = {"index": np.arange(n), "xs": [], "ys": []}
         for i in range(len(self.colors)):
-            data[f"x{i}"], data[f"y{i}"] = planes[i, :, 0], planes[i, :, 1]
+            frame = planes[self.frames[i] if self.frames else i]
+            data[f"x{i}"], data[f"y{i}"] = frame[:, 0], frame[:, 1]
+        if self.paths_in is not None:
+            data["xs"], data["ys"] = list(planes[:, :, 0].T), list(planes[:, :, 1].T)
+        else:
+            data["xs"] = data["ys"] = [[]] * n
+        if self.background_key:
+            background = np.asarray(snap.arrays[self.background_key], dtype=float)
+            self.background.data = {"x": background[:, 0], "y": background[:, 1]}
         for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
             data[self._column(key)] = np.asarray(snap.arrays[key])
         for mapper, (key, _, bounds) in zip(self.mappers, self.colors):
@@ -82,6 +106,7 @@ class LinkedPlanes(View):
 
     def reset(self) -> None:
         self.source.data = self._empty()
+        self.background.data = {"x": [], "y": []}
         self.source.selected.indices = []
 
     def __panel__(self):

@@ -14,14 +14,16 @@ class Scatter(View):
                  color_key: str | None = None, size_key: str | None = None,
                  x_range=None, y_range=None, guides: list[tuple[list, list]] | None = None,
                  palette: str | list[str] = "Turbo256", color_range: tuple[float, float] | None = None,
-                 label_key: str | None = None, points_key: str | None = None, height: int = 260, **params):
+                 label_key: str | None = None, points_key: str | None = None, height: int = 260,
+                 line: bool = False, log_x: bool = False, log_y: bool = False, **params):
         """`points_key` names one (n, 2) array used instead of x_key/y_key; `label_key` an
         (n, …) int array shown on hover (e.g. each point's sequence)."""
         super().__init__(**params)
         self.x_key, self.y_key, self.color_key, self.size_key = x_key, y_key, color_key, size_key
         self.label_key, self.points_key, self.color_range = label_key, points_key, color_range
         self.keys = tuple(k for k in (x_key, y_key, color_key, size_key, label_key, points_key) if k)
-        options = dict(x_axis_label=x_label, y_axis_label=y_label, height=height, tools="pan,wheel_zoom,reset,save,hover",
+        options = dict(x_axis_label=x_label, y_axis_label=y_label, height=height,
+                       x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear", tools="pan,wheel_zoom,reset,save,hover",
                        tooltips=[("#", "@index"), ("x", "@x{0.00}"), ("y", "@y{0.00}"), ("colour", "@c"),
                                  *([("item", "@label")] if label_key else [])])
         if x_range is not None:
@@ -35,6 +37,8 @@ class Scatter(View):
         self.mapper = LinearColorMapper(palette=palette)
         if color_range is not None:
             self.mapper.low, self.mapper.high = color_range
+        if line:  # points in order, joined (e.g. a quality-vs-budget curve)
+            self.figure.line("x", "y", source=self.source, color="#1f77b4", line_width=2)
         self.figure.scatter("x", "y", source=self.source, size="s", alpha=0.7,
                             color={"field": "c", "transform": self.mapper})
 

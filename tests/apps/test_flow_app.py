@@ -1,0 +1,45 @@
+"""The flow-matching app without a server. Run: pytest tests/apps/test_flow_app.py"""
+import numpy as np
+import pytest
+
+from tests.apps.conftest import build_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app("flow_matching", tmp_path)
+    yield app
+    app.controller.close()
+
+
+def view(app, name):
+    return next(v for v in app.controller.views if type(v).__name__ == name)
+
+
+def test_the_time_player_moves_particles_from_source_to_generated_without_a_new_snapshot(app):
+    c = app.controller
+    c.runner.run_headless(20)
+    c.tick()
+    flow = view(app, "FlowAtTime")
+    paths = c.runner.mailbox.peek().arrays["particles.paths"]
+    assert flow.player.value == flow.player.end                     # opens on the generated samples
+    np.testing.assert_allclose(flow.particles.data["x"], paths[-1, :, 0], rtol=1e-6)
+    flow.player.value = 0
+    np.testing.assert_allclose(flow.particles.data["x"], paths[0, :, 0], rtol=1e-6)
+    flow.player.value = flow.player.end // 2                        # t = 0.5: half-way along the frames
+    middle = paths[len(paths) // 2] if len(paths) % 2 else 0.5 * (paths[len(paths) // 2 - 1] + paths[len(paths) // 2])
+    np.testing.assert_allclose(flow.particles.data["x"], middle[:, 0], rtol=1e-5, atol=1e-6)
+    assert len(flow.arrows.data["x0"]) == 21 * 21 and "t = <b>0.50" in flow.t_label.object
+
+
+def test_linked_pair_shows_start_and_end_with_paths_from_one_source(app):
+    c = app.controller
+    c.runner.run_headless(20)
+    c.tick()
+    linked = view(app, "LinkedPlanes")
+    paths = c.runner.mailbox.peek().arrays["particles.paths"]
+    np.testing.assert_allclose(linked.source.data["x0"], paths[0, :, 0])
+    np.testing.assert_allclose(linked.source.data["x1"], paths[-1, :, 0])
+    assert len(linked.source.data["xs"]) == paths.shape[1] and len(linked.source.data["xs"][0]) == len(paths)
+    assert len(linked.background.data["x"]) > 0                     # the target behind the landing points
+    assert {id(r.data_source) for f in linked.figures for r in f.renderers} >= {id(linked.source)}
