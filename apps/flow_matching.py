@@ -11,6 +11,7 @@ pn.extension(notifications=False)
 INTRO = """**Flow matching.** A small network learns a velocity field v(x, t) that carries samples
 of a *source* (t = 0) onto the *target* data (t = 1), trained on straight lines between source and
 target samples. Press **Start** and press ▶ under the first plot to watch the particles flow.
+**Click** the first plot to place blobs of your own source (then source `drawn`, Reset).
 Which source works best? Try the presets: each says what to look for. **Box-select** source
 particles on the left of the linked pair to see where they land and the paths they take."""
 
@@ -46,6 +47,14 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     views = [flow, linked, loss, quality, paths, modes, by_nfe]
     controller = StudyController(FlowStudy, views, preset=preset, runs_root=runs_root, study_params=study_params,
                                  snapshot_every=100)
+    # Clicks on the plane place blobs of the "drawn" source; they apply on Reset like any setting.
+    def add_blob(event):
+        controller.settings.blobs = [*controller.settings.blobs, event.new]
+        controller.message = (f"{len(controller.settings.blobs)} source blob(s) placed. Choose source 'drawn' "
+                              "in Settings and press Reset to train from them.")
+    flow.param.watch(add_blob, "clicked")
+    controller.settings.param.watch(lambda e: flow.show_blobs(e.new), "blobs")
+    flow.show_blobs(controller.settings.blobs)
     rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [loss, modes, by_nfe]]
     return StudyApp(controller, rows, title="Flow matching in 2-D", intro=INTRO)
 

@@ -55,6 +55,9 @@ class Study:
     PRESET_NOTES: ClassVar[dict[str, str]] = {}
     DEFAULT_PRESET: ClassVar[str] = ""
     LIVE: ClassVar[tuple[str, ...]] = ()
+    # Live parameters that change only what a snapshot shows (e.g. how a flow is sampled): a
+    # change re-observes at once, also while paused.
+    OBSERVED: ClassVar[tuple[str, ...]] = ()
     # Live parameters set by clicking a view rather than by a widget (e.g. a selected neuron).
     SELECTION: ClassVar[tuple[str, ...]] = ()
     # Snapshot scalars shown in the status bar: key → short label.

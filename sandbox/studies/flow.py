@@ -65,7 +65,7 @@ class FlowStudy(TorchStudy):
     title = "Flow matching in 2-D: which source distribution?"
     Config = FlowConfig
     LIVE = ("lr", "method", "nfe", "pruned")
-    SELECTION = ("method", "nfe", "pruned")   # sampling only: a paused run re-samples at once
+    OBSERVED = ("method", "nfe", "pruned")    # sampling only: a paused run re-samples at once
     HEADLINE = {"quality.energy": "energy dist", "quality.stranded": "stranded"}
     DEFAULT_PRESET = "8 gaussians"
     BASE = dict(target="8 gaussians", source="gaussian", coupling="independent", n_data=4096, batch_size=256,

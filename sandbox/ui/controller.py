@@ -81,8 +81,8 @@ class StudyController(Viewer):
         live = [n for n in s.LIVE if n not in s.SELECTION]  # selections are set by clicking views
         # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
         tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
-        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False, widgets={
-            n: {"type": pn.widgets.FloatInput, "step": 1e-4, "css_classes": tag(n)} for n in live})
+        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
+                                     widgets={n: self._widget_spec(n, tag(n)) for n in live})
         fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
         self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
                                       widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
@@ -125,7 +125,7 @@ class StudyController(Viewer):
         if isinstance(p, param.Integer):
             return {"type": pn.widgets.IntInput, "css_classes": css}
         if isinstance(p, param.Number):
-            return {"type": pn.widgets.FloatInput, "css_classes": css}
+            return {"type": pn.widgets.FloatInput, "step": 1e-4, "css_classes": css}
         return {"css_classes": css}
 
     def _saved_runs(self) -> list[str]:
@@ -154,8 +154,8 @@ class StudyController(Viewer):
             self.runner.set_param(event.name, event.new)
         except ValueError as exc:
             self.message = str(exc)
-        if event.name in self.study_cls.SELECTION:
-            self.runner.refresh()  # show the new selection now, also while paused
+        if event.name in (*self.study_cls.SELECTION, *self.study_cls.OBSERVED):
+            self.runner.refresh()  # show the new selection or sampling now, also while paused
 
     def select(self, name: str, value) -> None:
         """A view reported a selection (e.g. a clicked neuron); -1 or None means nothing."""

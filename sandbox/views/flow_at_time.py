@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
+import param
+from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, LinearColorMapper
 
 from .base import View, new_figure
 
 
 class FlowAtTime(View):
+    """`clicked` holds [x, y, σ] for the last click on the plane (σ: 4% of the data's width), so an
+    app can turn clicks into source blobs; `show_blobs` draws blobs placed so far."""
+
+    clicked = param.List(default=[])
+
     def __init__(self, title: str, paths_key: str, field_points_key: str, field_velocity_key: str,
                  field_times_key: str, background_key: str, color_key: str, palette: str = "Turbo256",
                  color_range: tuple[float, float] = (-np.pi, np.pi), size: int = 470, **params):
@@ -34,13 +41,29 @@ class FlowAtTime(View):
         mapper = LinearColorMapper(palette=palette, low=color_range[0], high=color_range[1])
         self.figure.scatter("x", "y", source=self.particles, size=5, alpha=0.8,
                             color={"field": "c", "transform": mapper}, legend_label="particles")
+        self.blobs = ColumnDataSource({"x": [], "y": [], "r": []})
+        self.figure.circle("x", "y", radius="r", source=self.blobs, fill_alpha=0.15, fill_color="#9467bd",
+                           line_color="#9467bd", line_dash="dashed", legend_label="drawn source blobs")
+        self.figure.on_event(Tap, self._on_tap)
         self.figure.legend.location = "top_left"
+        self.figure.legend.click_policy = "hide"
         self.figure.legend.label_text_font_size = "11px"
         self.figure.legend.background_fill_alpha = 0.6
         self.player = pn.widgets.Player(label="t", start=0, end=20, value=20, step=1, interval=150, loop_policy="once",
                                         show_loop_controls=False, width=320, css_classes=["sandbox-flow-t"])
         self.t_label = pn.pane.HTML("", styles={"font-size": "13px"}, css_classes=["sandbox-flow-t-label"])
         self.player.param.watch(lambda event: self._draw(), "value")
+
+    def _on_tap(self, event) -> None:
+        if event.x is None or event.y is None:
+            return
+        background = self.background.data["x"]
+        width = float(np.ptp(background)) if len(background) else 8.0
+        self.clicked = [float(event.x), float(event.y), round(0.04 * width, 4)]
+
+    def show_blobs(self, blobs: list) -> None:
+        rows = np.asarray(blobs, dtype=float).reshape(-1, 3)
+        self.blobs.data = {"x": rows[:, 0], "y": rows[:, 1], "r": 2 * rows[:, 2]}
 
     @property
     def t(self) -> float:

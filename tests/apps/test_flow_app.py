@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from tests.apps.conftest import build_app
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -43,3 +44,34 @@ def test_linked_pair_shows_start_and_end_with_paths_from_one_source(app):
     assert len(linked.source.data["xs"]) == paths.shape[1] and len(linked.source.data["xs"][0]) == len(paths)
     assert len(linked.background.data["x"]) > 0                     # the target behind the landing points
     assert {id(r.data_source) for f in linked.figures for r in f.renderers} >= {id(linked.source)}
+
+
+def test_sampling_controls_are_widgets_and_resample_a_paused_run(app):
+    c = app.controller
+    c.runner.run_headless(20)
+    c.tick()
+    widgets = c.live_widgets._widgets
+    assert {"nfe", "method", "pruned"} <= set(widgets)
+    assert type(widgets["method"]).__name__ == "Select" and type(widgets["nfe"]).__name__ == "IntInput"
+    c.settings.nfe = 8                                            # what the NFE input does
+    wait_until(lambda: c.runner.mailbox.peek().arrays["particles.paths"].shape[0] == 9)
+    c.tick()
+    assert len(view(app, "LinkedPlanes").source.data["xs"][0]) == 9
+
+
+def test_clicks_place_blobs_that_a_reset_with_the_drawn_source_trains_from(app):
+    c = app.controller
+    c.runner.run_headless(5)
+    c.tick()
+    flow = view(app, "FlowAtTime")
+    flow.clicked = [2.0, -1.0, 0.2]                                  # what a click on the plane reports
+    flow.clicked = [-3.0, 0.5, 0.2]
+    assert c.settings.blobs == [[2.0, -1.0, 0.2], [-3.0, 0.5, 0.2]] and "2 source blob(s)" in c.message
+    assert list(flow.blobs.data["x"]) == [2.0, -3.0]
+    c.settings.source = "drawn"
+    c.reset()
+    wait_until(lambda: c.study.config.source == "drawn" and c.runner.mailbox.peek() is not None
+               and c.runner.mailbox.peek().run_id == c.runner.run_id)
+    start = c.runner.mailbox.peek().arrays["particles.paths"][0]
+    near = np.minimum(np.linalg.norm(start - [2.0, -1.0], axis=1), np.linalg.norm(start - [-3.0, 0.5], axis=1))
+    assert np.quantile(near, 0.95) < 1.0                            # the particles start in the blobs
