@@ -14,6 +14,8 @@ STUDIES = [
      "A transformer with 2-D embeddings learns sparse modular addition: watch sequences gather into clusters."),
     ("flow_matching", "Flow matching in 2-D",
      "Which source distribution? Watch particles flow onto the data, and see how the source shapes the paths."),
+    ("flow_compare", "Flow matching: two sources side by side",
+     "Two runs train at once on the same target: misaligned against aligned norms, or any pair you choose."),
 ]
 COMING = [
     ("Hopfield retrieval", "Capacity, basins and energy landscapes of associative memories."),

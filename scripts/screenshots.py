@@ -14,14 +14,15 @@ sys.path.insert(0, str(ROOT))
 from tests.ui.serving import served_page  # noqa: E402
 
 
-def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dict) -> None:
+def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dict, start: str = "Start",
+                      pause: str = "Pause") -> None:
     """Start the app at `url`, pause past `steps`, save its screenshot and gallery thumbnail."""
     page.goto(url)
-    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_role("button", name=start, exact=True).click()
     deadline = time.monotonic() + 300
-    while int(page.locator(".sandbox-step").inner_text()) < steps and time.monotonic() < deadline:
+    while int(page.locator(".sandbox-step").first.inner_text()) < steps and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name=pause, exact=True).click()
     page.get_by_text("paused").first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"{name}.png"))
@@ -37,6 +38,8 @@ def main() -> None:
                           {"x": 345, "y": 880, "width": 1150, "height": 320})
         train_and_capture(page, server.url + "/flow_matching", 2000, "flow_matching",
                           {"x": 345, "y": 190, "width": 1150, "height": 330})
+        train_and_capture(page, server.url + "/flow_compare", 1500, "flow_compare",
+                          {"x": 345, "y": 130, "width": 1150, "height": 560}, start="Start both", pause="Pause both")
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)

@@ -35,8 +35,11 @@ class StudyController(Viewer):
 
     def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
                  period_ms: int = 200, snapshot_every: int = 10, study_params: dict | None = None,
-                 array_period_s: float = 0.5, **params):
+                 array_period_s: float = 0.5, link_url: bool = True, **params):
+        """`link_url`: read settings from the page's query and keep it in step (off when several
+        controllers share a page: they would overwrite each other's link)."""
         super().__init__(**params)
+        self.link_url = link_url
         configure_cpu_threads()  # process-wide: leave a core to the server and the observer
         self.study = study_cls(preset=preset, **(study_params or {}))
         self.study_cls = study_cls
@@ -199,7 +202,8 @@ class StudyController(Viewer):
     def start(self) -> None:
         """Begin the periodic callback (once per session) and stop the thread when the session ends."""
         if self._callback is None:
-            self._apply_link()
+            if self.link_url:
+                self._apply_link()
             self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots
             self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
             if pn.state.curdoc is not None:

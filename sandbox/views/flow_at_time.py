@@ -9,7 +9,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, LinearColorMapper
+from bokeh.models import ColumnDataSource, LegendItem, LinearColorMapper
 
 from .base import View, new_figure
 
@@ -42,8 +42,8 @@ class FlowAtTime(View):
         self.figure.scatter("x", "y", source=self.particles, size=5, alpha=0.8,
                             color={"field": "c", "transform": mapper}, legend_label="particles")
         self.blobs = ColumnDataSource({"x": [], "y": [], "r": []})
-        self.figure.circle("x", "y", radius="r", source=self.blobs, fill_alpha=0.15, fill_color="#9467bd",
-                           line_color="#9467bd", line_dash="dashed", legend_label="drawn source blobs")
+        self.blob_glyphs = self.figure.circle("x", "y", radius="r", source=self.blobs, fill_alpha=0.15,
+                                              fill_color="#9467bd", line_color="#9467bd", line_dash="dashed")
         self.figure.on_event(Tap, self._on_tap)
         self.figure.legend.location = "top_left"
         self.figure.legend.click_policy = "hide"
@@ -64,6 +64,8 @@ class FlowAtTime(View):
     def show_blobs(self, blobs: list) -> None:
         rows = np.asarray(blobs, dtype=float).reshape(-1, 3)
         self.blobs.data = {"x": rows[:, 0], "y": rows[:, 1], "r": 2 * rows[:, 2]}
+        if len(rows) and not any(item.label.get("value") == "drawn source blobs" for item in self.figure.legend.items):
+            self.figure.legend.items.append(LegendItem(label="drawn source blobs", renderers=[self.blob_glyphs]))
 
     @property
     def t(self) -> float:

@@ -12,8 +12,12 @@ TINY = {
 }
 
 
-def build_app(name: str, runs_root, **params):
+def load_app_module(name: str):
     spec = importlib.util.spec_from_file_location(f"{name}_app", APPS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.build_app(runs_root=str(runs_root), **{**TINY[name], **params})
+    return module
+
+
+def build_app(name: str, runs_root, **params):
+    return load_app_module(name).build_app(runs_root=str(runs_root), **{**TINY[name], **params})
