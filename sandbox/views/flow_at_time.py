@@ -64,7 +64,8 @@ class FlowAtTime(View):
     def show_blobs(self, blobs: list) -> None:
         rows = np.asarray(blobs, dtype=float).reshape(-1, 3)
         self.blobs.data = {"x": rows[:, 0], "y": rows[:, 1], "r": 2 * rows[:, 2]}
-        if len(rows) and not any(item.label.get("value") == "drawn source blobs" for item in self.figure.legend.items):
+        # The legend names the blobs only once there are some.
+        if len(rows) and not any(self.blob_glyphs in item.renderers for item in self.figure.legend.items):
             self.figure.legend.items.append(LegendItem(label="drawn source blobs", renderers=[self.blob_glyphs]))
 
     @property
