@@ -132,6 +132,7 @@ class Source:
     concentration: float = 20.0  # directional: von Mises κ around the target's mode directions
     blobs: tuple = ()            # drawn: ((x, y, σ), …)
     norm_ratio: float = 1.0      # norm-aligned: radii × this (≠ 1 misaligns the norms on purpose)
+    equal_weights: bool = False  # mixture fit: the modes found, their masses not (a rough density fit)
 
     def __post_init__(self):
         if self.name not in SOURCES:
@@ -158,6 +159,8 @@ class Source:
             x = _directions(n, rng) * (radius * np.sqrt(rng.random(n)))[:, None]
         elif self.name == "mixture fit":
             centres, covs, weights = self._mixture
+            if self.equal_weights:
+                weights = np.full(len(weights), 1 / len(weights))
             which = rng.choice(len(weights), size=n, p=weights)
             chol = np.linalg.cholesky(covs)[which]
             x = centres[which] + np.einsum("nij,nj->ni", chol, rng.standard_normal((n, 2)))
@@ -188,3 +191,9 @@ def prune(x0: np.ndarray, sparse: np.ndarray) -> np.ndarray:
     bins = len(sparse)
     angle = np.arctan2(x0[:, 1], x0[:, 0])
     return ~sparse[((angle + np.pi) / (2 * np.pi) * bins).astype(int) % bins]
+
+
+def nearest_mode_by_direction(x: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """(n,) index of the mode whose direction from the origin is closest to each point's."""
+    unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)  # noqa: E731
+    return (unit(np.asarray(x, dtype=float)) @ unit(np.asarray(modes, dtype=float)).T).argmax(axis=1)

@@ -17,12 +17,15 @@ def view(app, name):
     return next(v for v in app.controller.views if type(v).__name__ == name)
 
 
+def trained(app, name: str, steps: int = 20):
+    """Train a little, show it, and return the view called `name` and the paths it was given."""
+    app.controller.runner.run_headless(steps)
+    app.controller.tick()
+    return view(app, name), app.controller.runner.mailbox.peek().arrays["particles.paths"]
+
+
 def test_the_time_player_moves_particles_from_source_to_generated_without_a_new_snapshot(app):
-    c = app.controller
-    c.runner.run_headless(20)
-    c.tick()
-    flow = view(app, "FlowAtTime")
-    paths = c.runner.mailbox.peek().arrays["particles.paths"]
+    flow, paths = trained(app, "FlowAtTime")
     assert flow.player.value == flow.player.end                     # opens on the generated samples
     np.testing.assert_allclose(flow.particles.data["x"], paths[-1, :, 0], rtol=1e-6)
     flow.player.value = 0
@@ -34,11 +37,7 @@ def test_the_time_player_moves_particles_from_source_to_generated_without_a_new_
 
 
 def test_linked_pair_shows_start_and_end_with_paths_from_one_source(app):
-    c = app.controller
-    c.runner.run_headless(20)
-    c.tick()
-    linked = view(app, "LinkedPlanes")
-    paths = c.runner.mailbox.peek().arrays["particles.paths"]
+    linked, paths = trained(app, "LinkedPlanes")
     np.testing.assert_allclose(linked.source.data["x0"], paths[0, :, 0])
     np.testing.assert_allclose(linked.source.data["x1"], paths[-1, :, 0])
     assert len(linked.source.data["xs"]) == paths.shape[1] and len(linked.source.data["xs"][0]) == len(paths)

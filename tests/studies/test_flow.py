@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sandbox.studies.flow import FlowStudy
+from sandbox.tasks.flow2d import nearest_mode_by_direction
 
 TINY = dict(n_data=256, batch_size=32, width=16, depth=1, nfe=4, device="cpu")
 
@@ -56,3 +57,13 @@ def test_ot_coupling_trains_and_bad_settings_are_refused(study):
         study.configure(source="drawn", blobs=[[0.0, 0.0, -1.0]])
     with pytest.raises(ValueError, match="Reset"):
         study.set_param("target", "rings")
+
+
+def test_mode_matched_pairs_send_each_source_sample_to_the_mode_it_points_to():
+    s = FlowStudy(preset="three directions: directional + pairing", **TINY)
+    s.build()
+    x0, x1 = s._pairs(200, np.random.default_rng(0), s.target.train)
+    modes = s.target.modes
+    assert (nearest_mode_by_direction(x0, modes) == nearest_mode_by_direction(x1, modes)).all()
+    with pytest.raises(ValueError, match="needs a target with modes"):
+        s.configure(target="rings")

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from sandbox.tasks.flow2d import SOURCES, TARGETS, Source, make_target, prune, sparse_directions
+from sandbox.tasks.flow2d import (SOURCES, TARGETS, Source, make_target, nearest_mode_by_direction, prune,
+                                   sparse_directions)
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -60,3 +61,13 @@ def test_pruning_keeps_only_directions_that_hold_data():
     on_mode = np.array([[4.0, 0.0], [0.0, 3.0]])          # modes sit at angles k·45°
     between = np.array([[np.cos(np.pi / 8), np.sin(np.pi / 8)]]) * 4
     assert prune(on_mode, sparse).all() and not prune(between, sparse).any()
+
+
+def test_a_mixture_fit_keeps_the_data_masses_unless_told_to_equalise_them():
+    target = make_target("three directions", 4000, 64, seed=0)
+    rng = np.random.default_rng(0)
+    fitted = Source("mixture fit", target, components=3).sample(6000, rng)
+    equal = Source("mixture fit", target, components=3, equal_weights=True).sample(6000, rng)
+    share = lambda x: np.sort(np.bincount(nearest_mode_by_direction(x, target.modes), minlength=3) / len(x))  # noqa: E731
+    np.testing.assert_allclose(share(fitted), [0.05, 0.30, 0.65], atol=0.03)
+    np.testing.assert_allclose(share(equal), [1 / 3] * 3, atol=0.03)
