@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 TARGETS = ("8 gaussians", "two moons", "checkerboard", "spirals", "rings", "three directions")
-SOURCES = ("gaussian", "high-dim gaussian", "norm-aligned", "uniform disk", "mixture fit", "directional", "drawn")
+SOURCES = ("gaussian", "high-dim gaussian", "norm-aligned", "uniform disk", "mixture fit", "directional", "drawn",
+           "early model")
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,15 @@ class Source:
     blobs: tuple = ()            # drawn: ((x, y, σ), …)
     norm_ratio: float = 1.0      # norm-aligned: radii × this (≠ 1 misaligns the norms on purpose)
     equal_weights: bool = False  # mixture fit: the modes found, their masses not (a rough density fit)
+    bank: np.ndarray | None = None  # early model: samples of a flow model stopped early, drawn from
 
     def __post_init__(self):
         if self.name not in SOURCES:
             raise ValueError(f"unknown source {self.name!r}; choose one of {', '.join(SOURCES)}")
         if self.name == "drawn" and not self.blobs:
             raise ValueError("the drawn source has no blobs yet: click the plane to place some")
+        if self.name == "early model" and (self.bank is None or len(self.bank) == 0):
+            raise ValueError("the early-model source needs a bank of that model's samples")
         if self.name == "directional" and self.target.modes is None:
             raise ValueError(f"the directional source needs a target with modes; {self.target.name!r} has none")
         if self.name == "mixture fit":
@@ -170,6 +174,8 @@ class Source:
             angle = mode_angles[which] + rng.vonmises(0.0, self.concentration, n)
             norms = np.linalg.norm(t.train, axis=1)
             x = np.stack([np.cos(angle), np.sin(angle)], axis=1) * rng.choice(norms, size=n)[:, None]
+        elif self.name == "early model":
+            x = self.bank[rng.integers(0, len(self.bank), size=n)]
         else:  # drawn
             blobs = np.asarray(self.blobs, dtype=float)
             which = rng.integers(0, len(blobs), size=n)

@@ -85,7 +85,7 @@ class StudyController(Viewer):
         # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
         tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
         self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
-                                     widgets={n: self._widget_spec(n, tag(n)) for n in live})
+                                     widgets={n: self._widget_spec(n, tag(n), live=True) for n in live})
         fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
         self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
                                       widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
@@ -122,13 +122,14 @@ class StudyController(Viewer):
         buffer.seek(0)
         return buffer
 
-    def _widget_spec(self, name: str, css: list[str]) -> dict:
-        """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly)."""
+    def _widget_spec(self, name: str, css: list[str], live: bool = False) -> dict:
+        """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly); live
+        floats (learning rates, weight decay) step finely."""
         p = self.settings.param[name]
         if isinstance(p, param.Integer):
             return {"type": pn.widgets.IntInput, "css_classes": css}
         if isinstance(p, param.Number):
-            return {"type": pn.widgets.FloatInput, "step": 1e-4, "css_classes": css}
+            return {"type": pn.widgets.FloatInput, "css_classes": css, **({"step": 1e-4} if live else {})}
         return {"css_classes": css}
 
     def _saved_runs(self) -> list[str]:

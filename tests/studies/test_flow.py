@@ -67,3 +67,12 @@ def test_mode_matched_pairs_send_each_source_sample_to_the_mode_it_points_to():
     assert (nearest_mode_by_direction(x0, modes) == nearest_mode_by_direction(x1, modes)).all()
     with pytest.raises(ValueError, match="needs a target with modes"):
         s.configure(target="rings")
+
+
+def test_early_model_source_is_built_from_a_briefly_trained_flow():
+    s = FlowStudy(preset="8 gaussians", **{**TINY, "source": "early model", "early_steps": 5})
+    s.build()
+    bank = {tuple(row) for row in s.source.bank.round(5)}
+    assert s.source.bank.shape == (8192, 2) and np.isfinite(s.source.bank).all()
+    assert all(tuple(row) in bank for row in s.particles[:20].round(5))
+    assert np.isfinite(s.step())

@@ -76,3 +76,13 @@ def test_concentrated_sources_entangle_paths_unless_paired_by_mode():
     assert tight["quality.stranded"] > loose["quality.stranded"]
     assert paired["quality.stranded"] < 0.2 * min(loose["quality.stranded"], tight["quality.stranded"])
     assert paired["paths.crossings"] < 0.2 * min(loose["paths.crossings"], tight["paths.crossings"])
+
+
+def test_a_source_that_approximates_the_data_entangles_the_paths():
+    """The paper's density-approximation sources: a flow model's samples after 2000 steps. Measured
+    at seed 0 (averages over steps 500–1500): crossing pairs 0.26 against 0.079 from the Gaussian,
+    energy distance 0.121 against 0.091 (at 2500 steps: 0.30 vs 0.12 and 0.19 vs 0.10)."""
+    early = settled("three directions: early-model source", steps=1500)
+    gaussian = settled("three directions: high-dim gaussian", steps=1500)
+    assert early["paths.crossings"] > 2 * gaussian["paths.crossings"]
+    assert early["quality.energy"] > gaussian["quality.energy"]

@@ -23,7 +23,7 @@ def test_three_directions_has_the_papers_norm_and_masses():
     np.testing.assert_allclose(np.bincount(nearest) / 4000, [0.05, 0.30, 0.65], atol=0.02)
 
 
-@pytest.mark.parametrize("name", [s for s in SOURCES if s != "drawn"])
+@pytest.mark.parametrize("name", [s for s in SOURCES if s not in ("drawn", "early model")])  # need input
 def test_every_source_samples_seeded_points(name):
     target = make_target("8 gaussians", 512, 64, seed=0)
     source = Source(name, target)
@@ -71,3 +71,12 @@ def test_a_mixture_fit_keeps_the_data_masses_unless_told_to_equalise_them():
     share = lambda x: np.sort(np.bincount(nearest_mode_by_direction(x, target.modes), minlength=3) / len(x))  # noqa: E731
     np.testing.assert_allclose(share(fitted), [0.05, 0.30, 0.65], atol=0.03)
     np.testing.assert_allclose(share(equal), [1 / 3] * 3, atol=0.03)
+
+
+def test_early_model_source_draws_from_its_bank_and_needs_one():
+    target = make_target("8 gaussians", 64, 16, seed=0)
+    bank = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    x = Source("early model", target, bank=bank).sample(50, np.random.default_rng(0))
+    assert {tuple(row) for row in x} <= {(1.0, 2.0), (3.0, 4.0)}
+    with pytest.raises(ValueError, match="bank"):
+        Source("early model", target)
