@@ -25,7 +25,7 @@ serve: install
 
 # The whole suite: fast, slow (phenomena) and ui (browser) tiers.
 test: install
-	$(PY) -m pytest -v --durations=15
+	$(PY) -m pytest -v --durations=15 -n 2 --dist loadgroup
 
 # What a developer runs while iterating.
 test-fast: install
