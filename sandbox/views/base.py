@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 import panel as pn
 import param
 from bokeh.plotting import figure
@@ -14,6 +15,17 @@ from ..runtime.snapshot import Snapshot
 PALETTE = {"train": "#1f77b4", "test": "#d62728", "accent": "#ff7f0e", "muted": "#7f7f7f",
            "good": "#2ca02c", "purple": "#9467bd"}
 SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+
+def fit_color_range(mapper, values: np.ndarray) -> None:
+    """Stretch a colour mapper over the values (at least one unit wide, so a constant still maps)."""
+    if len(values):
+        mapper.low, mapper.high = float(values.min()), float(max(values.max(), values.min() + 1))
+
+
+def hover_labels(rows: np.ndarray, n: int) -> list[str]:
+    """One hover string per item: its row of values joined by spaces (e.g. a sequence's tokens)."""
+    return [" ".join(map(str, row)) for row in np.asarray(rows).reshape(n, -1)]
 
 
 def new_figure(title: str, **kwargs):
@@ -53,9 +65,11 @@ class View(Viewer):
     def reset(self) -> None:
         """Forget everything from the previous run."""
 
+    def _caption(self, **kwargs) -> pn.pane.Markdown:
+        return pn.pane.Markdown(self.description, styles={"font-size": "12px", "color": "#555"}, **kwargs)
+
     def _pane(self, fig) -> pn.viewable.Viewable:
         pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
         if not self.description:
             return pane
-        return pn.Column(pane, pn.pane.Markdown(self.description, styles={"font-size": "12px", "color": "#555"},
-                                                margin=(0, 10)), sizing_mode="stretch_width")
+        return pn.Column(pane, self._caption(margin=(0, 10)), sizing_mode="stretch_width")

@@ -110,6 +110,5 @@ class FlowAtTime(View):
         pane = pn.pane.Bokeh(self.figure)
         parts = [controls, pane]
         if self.description:
-            parts.append(pn.pane.Markdown(self.description, width=self.figure.width,
-                                          styles={"font-size": "12px", "color": "#555"}))
+            parts.append(self._caption(width=self.figure.width))
         return pn.Column(*parts)

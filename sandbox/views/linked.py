@@ -13,7 +13,7 @@ import panel as pn
 from bokeh.layouts import gridplot
 from bokeh.models import BoxSelectTool, ColumnDataSource, LinearColorMapper
 
-from .base import View, new_figure
+from .base import View, fit_color_range, hover_labels, new_figure
 
 
 class LinkedPlanes(View):
@@ -37,8 +37,10 @@ class LinkedPlanes(View):
         self.frames, self.paths_in = frames, paths_in
         self.background_key, self.background_in = background_key, background_in
         self.extra_keys = dict(extra_keys or {})
-        self.keys = (points_key, *{key for key, _, _ in colors}, *([label_key] if label_key else []),
-                     *self.extra_keys.values(), *([background_key] if background_key else []))
+        # Per-item arrays copied into the shared source: the colour keys and the hover extras.
+        self.item_keys = sorted({key for key, _, _ in colors} | set(self.extra_keys.values()))
+        self.keys = (points_key, *self.item_keys, *([label_key] if label_key else []),
+                     *([background_key] if background_key else []))
         self.source = ColumnDataSource(self._empty())
         self.background = ColumnDataSource({"x": [], "y": []})
         tooltips = [("#", "@index"), *([("sequence", "@label")] if label_key else []),
@@ -71,14 +73,14 @@ class LinkedPlanes(View):
         data = {"index": [], "label": [], "xs": [], "ys": []}
         for i in range(len(self.colors)):
             data[f"x{i}"], data[f"y{i}"] = [], []
-        for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
+        for key in self.item_keys:
             data[self._column(key)] = []
         return data
 
     def update(self, snap) -> None:
         planes = np.asarray(snap.arrays[self.points_key], dtype=float)          # (panels or frames, n, 2)
         n = planes.shape[1]
-        data = {"index": np.arange(n), "xs": [], "ys": []}
+        data = {"index": np.arange(n)}
         for i in range(len(self.colors)):
             frame = planes[self.frames[i] if self.frames else i]
             data[f"x{i}"], data[f"y{i}"] = frame[:, 0], frame[:, 1]
@@ -89,14 +91,12 @@ class LinkedPlanes(View):
         if self.background_key:
             background = np.asarray(snap.arrays[self.background_key], dtype=float)
             self.background.data = {"x": background[:, 0], "y": background[:, 1]}
-        for key in {key for key, _, _ in self.colors} | set(self.extra_keys.values()):
+        for key in self.item_keys:
             data[self._column(key)] = np.asarray(snap.arrays[key])
         for mapper, (key, _, bounds) in zip(self.mappers, self.colors):
-            if bounds is None and n:
-                values = data[self._column(key)]
-                mapper.low, mapper.high = float(values.min()), float(max(values.max(), values.min() + 1))
-        data["label"] = ([" ".join(map(str, row)) for row in np.asarray(snap.arrays[self.label_key])]
-                         if self.label_key else [""] * n)
+            if bounds is None:
+                fit_color_range(mapper, data[self._column(key)])
+        data["label"] = hover_labels(snap.arrays[self.label_key], n) if self.label_key else [""] * n
         self.source.data = data
 
     @property

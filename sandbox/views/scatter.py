@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource, LinearColorMapper
 
-from .base import View, new_figure
+from .base import View, fit_color_range, hover_labels, new_figure
 
 
 class Scatter(View):
@@ -55,10 +55,9 @@ class Scatter(View):
             y = np.asarray(snap.arrays[self.y_key], dtype=float)
         c = np.asarray(snap.arrays[self.color_key], dtype=float) if self.color_key else np.zeros_like(x)
         s = 3 + 7 * np.asarray(snap.arrays[self.size_key], dtype=float) if self.size_key else np.full_like(x, 6)
-        if len(c) and self.color_range is None:
-            self.mapper.low, self.mapper.high = float(c.min()), float(max(c.max(), c.min() + 1))
-        labels = ([" ".join(map(str, row)) for row in np.asarray(snap.arrays[self.label_key]).reshape(len(x), -1)]
-                  if self.label_key else [""] * len(x))
+        if self.color_range is None:
+            fit_color_range(self.mapper, c)
+        labels = hover_labels(snap.arrays[self.label_key], len(x)) if self.label_key else [""] * len(x)
         self.source.data = {"x": x, "y": y, "c": c, "s": s, "index": np.arange(len(x)), "label": labels}
 
     def reset(self) -> None:
