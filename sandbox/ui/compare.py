@@ -7,13 +7,14 @@ run sits at the same height.
 from __future__ import annotations
 
 import panel as pn
-from panel.viewable import Viewer
 
-from .app import ACCENT
+from .app import Page
 from .controller import StudyController
 
 
-class CompareApp(Viewer):
+class CompareApp(Page):
+    sidebar_width = 360
+
     def __init__(self, controllers: dict[str, StudyController], columns: dict[str, list], title: str,
                  intro: str = "", **params):
         """`controllers` and `columns` map a run's label to its controller and to the views
@@ -38,26 +39,12 @@ class CompareApp(Viewer):
         return pn.Column(pn.Row(self.start_all, self.pause_all), pn.Row(self.step_all, self.reset_all), *cards,
                          sizing_mode="stretch_width")
 
-    def _main(self):
-        header = [pn.pane.Markdown(self.intro, sizing_mode="stretch_width", margin=(0, 10))] if self.intro else []
+    def _views(self) -> list:
         columns = [pn.Column(pn.pane.Markdown(f"### Run {label}", margin=(0, 10)), c.status, *self.columns[label],
                              sizing_mode="stretch_width")
                    for label, c in self.controllers.items()]
-        return pn.Column(*header, pn.Row(*columns, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        return [pn.Row(*columns, sizing_mode="stretch_width")]
 
     def _start(self) -> None:
         for c in self.controllers.values():
             c.start()
-
-    def __panel__(self):
-        self._start()
-        return pn.Row(pn.Column(self._sidebar(), width=340), self._main(), sizing_mode="stretch_width")
-
-    def servable(self, title: str | None = None, **kwargs):
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            self._start()
-            template = pn.template.BootstrapTemplate(title=title or self.title, sidebar=[self._sidebar()],
-                                                     main=[self._main()], header_background=ACCENT, sidebar_width=360)
-            return template.servable()
-        return super().servable(title=title, **kwargs)
