@@ -151,10 +151,14 @@ class TorchStudy(Study):
         """Training-thread values a snapshot reports besides the weights (e.g. the last gradient norm)."""
         return {}
 
+    def observed_model(self):
+        """The module whose weights snapshots show: the trained model, or e.g. its moving average."""
+        return self.model
+
     @torch.no_grad()
     def capture(self) -> dict:
         group = self.optimizer.param_groups[0]
-        return {"weights": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+        return {"weights": {k: v.detach().clone() for k, v in self.observed_model().state_dict().items()},
                 "hparams": {k: float(group[k]) for k in ("lr", "weight_decay") if k in group},
                 **self.capture_extra()}
 

@@ -15,8 +15,8 @@ import torch
 from ..analysis import flow as metrics
 from ..models.velocity import METHODS, VelocityMLP, integrate
 from ..runtime.device import resolve_device
-from ..tasks.flow2d import (SOURCES, TARGETS, Source, make_target, nearest_mode_by_direction, prune,
-                            sparse_directions)
+from ..tasks.flow2d import (SOURCES, TARGETS, TARGETS_WITHOUT_MODES, Source, make_target,
+                            nearest_mode_by_direction, prune, sparse_directions)
 from .base import StudyConfig, TorchStudy, register
 
 PARTICLES = 1024          # fixed source particles integrated at every snapshot
@@ -64,7 +64,7 @@ class FlowConfig(StudyConfig):
 
     def check(self) -> None:
         super().check()
-        if self.coupling == "mode-matched" and self.target in ("two moons", "spirals", "rings"):
+        if self.coupling == "mode-matched" and self.target in TARGETS_WITHOUT_MODES:
             raise ValueError(f"mode-matched coupling needs a target with modes; {self.target!r} has none")
         for blob in self.blobs:
             if len(blob) != 3 or not blob[2] > 0:
@@ -147,11 +147,13 @@ class FlowStudy(TorchStudy):
         eval_rng = np.random.default_rng(c.seed + 2)
         self.particles = self.source.sample(PARTICLES, eval_rng)          # fixed across the run
         # Pruned sampling draws extra particles and keeps those in data-rich directions.
-        self.sparse = sparse_directions(self.target)
         extra = self.source.sample(8 * PARTICLES, eval_rng)
-        kept = extra[prune(extra, self.sparse)]
+        kept = extra[prune(extra, sparse_directions(self.target))]
         self.pruned_particles = kept[:PARTICLES] if len(kept) >= PARTICLES else self.particles
-        self.train_points = torch.as_tensor(self.target.train, device=self.device)
+        # Mode-matched coupling draws targets by mode: label both pools once, not every step.
+        self.pools = {"train": self.target.train, "held_out": self.target.held_out}
+        self.pool_modes = ({name: nearest_mode_by_direction(pool, self.target.modes)
+                            for name, pool in self.pools.items()} if c.coupling == "mode-matched" else {})
         torch.manual_seed(c.seed)
         self.model = VelocityMLP(c.width, c.depth, scale=self.scale if c.normalize else 1.0).to(self.device)
         self.shadow = self.make_shadow()
@@ -162,11 +164,8 @@ class FlowStudy(TorchStudy):
             self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(EMA_DECAY))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
 
-    @torch.no_grad()
-    def capture(self) -> dict:
-        captured = super().capture()
-        captured["weights"] = {k: v.detach().clone() for k, v in self.ema.module.state_dict().items()}
-        return captured
+    def observed_model(self):
+        return self.ema.module
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "ema": self.ema.state_dict()}
@@ -189,16 +188,13 @@ class FlowStudy(TorchStudy):
         x0 = early.source.sample(n, np.random.default_rng(c.seed + 101))
         return early._generate(early.ema.module, x0, 32)[-1]
 
-    def apply_live(self, name: str, value) -> None:
-        if name == "lr":
-            super().apply_live(name, value)   # the sampling settings are read from the config at observe
-
-    def _pairs(self, n: int, rng: np.random.Generator, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """n (source, target) pairs under the configured coupling; targets drawn from `pool`."""
-        x0 = self.source.sample(n, rng)
+    def _pairs(self, n: int, rng: np.random.Generator, pool_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """n (source, target) pairs under the configured coupling; targets drawn from the pool
+        called `pool_name` ("train" or "held_out")."""
+        x0, pool = self.source.sample(n, rng), self.pools[pool_name]
         if self.config.coupling == "mode-matched":
             modes = nearest_mode_by_direction(x0, self.target.modes)
-            members = nearest_mode_by_direction(pool, self.target.modes)
+            members = self.pool_modes[pool_name]
             x1 = np.empty_like(x0)
             for m in np.unique(modes):
                 candidates = pool[members == m]
@@ -211,13 +207,8 @@ class FlowStudy(TorchStudy):
 
     def step(self) -> float:
         c = self.config
-        x0, x1 = self._pairs(c.batch_size, self.rng, self.target.train)
-        x0 = torch.as_tensor(x0, device=self.device)
-        x1 = torch.as_tensor(x1, device=self.device)
-        t = torch.rand(c.batch_size, device=self.device)
-        xt = (1 - t[:, None]) * x0 + t[:, None] * x1
-        # Measured in units of the data's scale, so the loss reads the same for every target.
-        loss = ((self.model(xt, t) - (x1 - x0)) ** 2).sum(1).mean() / self.scale ** 2
+        x0, x1 = self._pairs(c.batch_size, self.rng, "train")
+        loss = self._cfm_loss(self.model, x0, x1, torch.rand(c.batch_size, device=self.device))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -265,11 +256,16 @@ class FlowStudy(TorchStudy):
         """The flow-matching loss on a fixed set of 512 pairs (coupled as in training), so
         snapshots can be compared with each other."""
         rng = np.random.default_rng(12345)
-        x0, x1 = self._pairs(W2_POINTS, rng, self.target.held_out)
-        x0, x1 = torch.as_tensor(x0, device=self.device), torch.as_tensor(x1, device=self.device)
+        x0, x1 = self._pairs(W2_POINTS, rng, "held_out")
         t = torch.as_tensor(rng.random(W2_POINTS), dtype=torch.float32, device=self.device)
+        return float(self._cfm_loss(model, x0, x1, t))
+
+    def _cfm_loss(self, model, x0: np.ndarray, x1: np.ndarray, t: torch.Tensor) -> torch.Tensor:
+        """‖v(x_t, t) − (x₁ − x₀)‖² on the straight path, in units of the data's scale so the
+        loss reads the same for every target."""
+        x0, x1 = torch.as_tensor(x0, device=self.device), torch.as_tensor(x1, device=self.device)
         xt = (1 - t[:, None]) * x0 + t[:, None] * x1
-        return float(((model(xt, t) - (x1 - x0)) ** 2).sum(1).mean() / self.scale ** 2)
+        return ((model(xt, t) - (x1 - x0)) ** 2).sum(1).mean() / self.scale ** 2
 
     def _field(self, model, *clouds: np.ndarray) -> dict:
         """The velocity on a grid over everything drawn, at FIELD_TIMES: (times, grid², 2)."""

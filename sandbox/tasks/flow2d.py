@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TARGETS = ("8 gaussians", "two moons", "checkerboard", "spirals", "rings", "three directions")
+TARGETS_WITHOUT_MODES = ("two moons", "spirals", "rings")   # their makers return modes=None
 SOURCES = ("gaussian", "high-dim gaussian", "norm-aligned", "uniform disk", "mixture fit", "directional", "drawn",
            "early model")
 

@@ -62,7 +62,7 @@ def test_ot_coupling_trains_and_bad_settings_are_refused(study):
 def test_mode_matched_pairs_send_each_source_sample_to_the_mode_it_points_to():
     s = FlowStudy(preset="three directions: directional + pairing", **TINY)
     s.build()
-    x0, x1 = s._pairs(200, np.random.default_rng(0), s.target.train)
+    x0, x1 = s._pairs(200, np.random.default_rng(0), "train")
     modes = s.target.modes
     assert (nearest_mode_by_direction(x0, modes) == nearest_mode_by_direction(x1, modes)).all()
     with pytest.raises(ValueError, match="needs a target with modes"):
