@@ -103,9 +103,10 @@ class ClusteringStudy(TorchStudy):
         as_tensor = lambda a: torch.as_tensor(a, device=self.device)  # noqa: E731
         self.x_train, self.y_train = as_tensor(x_train), as_tensor(y_train)
         self.x_test, self.y_test = as_tensor(x_test), as_tensor(y_test)
-        self.sum_test = x_test[:, list(self.task.S)].sum(axis=1)        # the integer sum clusters form around
+        in_s = x_test[:, list(self.task.S)]
+        self.sum_test = in_s.sum(axis=1)                                 # the integer sum clusters form around
         # Which tokens sit in S, as one integer: sequences the task cannot tell apart share it.
-        self.pattern_test = (x_test[:, list(self.task.S)] * c.p ** np.arange(c.k)).sum(axis=1)
+        self.pattern_test = (in_s * c.p ** np.arange(c.k)).sum(axis=1)
         torch.manual_seed(c.seed)
         self.model = ClusteringTransformer(c.p, c.T, c.d, c.n_layers, c.n_heads, c.norm, c.mlp, c.ffn_dim,
                                            init_scale=c.init_scale).to(self.device)
@@ -179,7 +180,7 @@ class ClusteringStudy(TorchStudy):
         test_logits, taps = m(self.x_test, taps=True)
         attn = taps["readout.attn"].float().cpu().numpy()                     # (n, H, T)
         points = taps["readout.pre_mlp"].float().cpu().numpy()                # (n, d)
-        entering = taps[f"layer{self.config.n_layers - 2}.resid" if self.config.n_layers > 1 else "embed"]
+        entering = taps[f"layer{c.n_layers - 2}.resid" if c.n_layers > 1 else "embed"]
         y_test = self.y_test.cpu().numpy()
         predictions = test_logits.argmax(-1).cpu().numpy()
         mass = metrics.attention_mass_on(attn, self.task.mask)                # (H,)
@@ -201,11 +202,12 @@ class ClusteringStudy(TorchStudy):
             **{f"hparams.{k}": v for k, v in captured["hparams"].items()},
         }
         shown = slice(0, min(SHOWN_SEQUENCES, len(points)))
+        tokens, positions = m.W_E.float().cpu().numpy(), m.W_pos.float().cpu().numpy()   # (p, d), (T, d)
         arrays = {
-            "embed.tokens": m.W_E.float().cpu().numpy(),                      # (p, d)
-            "embed.positions": m.W_pos.float().cpu().numpy(),                 # (T, d)
+            "embed.tokens": tokens,
+            "embed.positions": positions,
             # Tokens and positions in one plane: kind 0 = token, 1 = position in S, 2 = outside S.
-            "embed.points": np.concatenate([m.W_E.float().cpu().numpy(), m.W_pos.float().cpu().numpy()])[:, :2],
+            "embed.points": np.concatenate([tokens, positions])[:, :2],
             "embed.kind": np.concatenate([np.zeros(p), np.where(self.task.mask, 1, 2)]).astype(np.int32),
             "embed.label": np.array([f"token {i}" for i in range(p)] + [f"position {t}" for t in range(c.T)]),
             "attn.readout_mean": attn.mean(axis=0).astype(np.float32),       # (H, T)
@@ -224,10 +226,10 @@ class ClusteringStudy(TorchStudy):
                                         taps["readout.out"].float().cpu().numpy()[shown, :2]]).astype(np.float32),
             "influence.per_position": influence.astype(np.float32),
         }
-        for i in range(self.config.n_layers - 1):  # (T queries, H·T keys): the heads side by side
+        for i in range(c.n_layers - 1):  # (T queries, H·T keys): the heads side by side
             mix = taps[f"layer{i}.attn"].float().mean(dim=0).cpu().numpy()     # (H, T, T)
             arrays[f"attn.layer{i}_mean"] = np.concatenate(list(mix), axis=1).astype(np.float32)
-        if self.config.d == 2:  # decision regions of the read-out over the plane around the points
+        if c.d == 2:  # decision regions of the read-out over the plane around the points
             lo, hi = points.min(axis=0), points.max(axis=0)
             pad = 0.1 * (hi - lo) + 1e-3
             xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
