@@ -82,3 +82,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("ui"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def built(study):
+    """The study after build(): ready to step and snapshot."""
+    study.build()
+    return study

@@ -1,6 +1,9 @@
 """Build an app from apps/<name>.py without a server, with tiny study settings."""
 import importlib.util
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
@@ -21,3 +24,22 @@ def load_app_module(name: str):
 
 def build_app(name: str, runs_root, **params):
     return load_app_module(name).build_app(runs_root=str(runs_root), **{**TINY[name], **params})
+
+
+@contextmanager
+def opened_app(name: str, runs_root, **params):
+    """An app whose controller (its training and observer threads) is closed afterwards."""
+    app = build_app(name, runs_root, **params)
+    try:
+        yield app
+    finally:
+        app.controller.close()
+
+
+def app_fixture(name: str):
+    """A test file's `app` fixture: `app = app_fixture("grokking")`."""
+    @pytest.fixture
+    def app(tmp_path):
+        with opened_app(name, tmp_path) as opened:
+            yield opened
+    return app

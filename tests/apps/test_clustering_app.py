@@ -1,14 +1,10 @@
 """The clustering-heads app without a server. Run: pytest tests/apps/test_clustering_app.py"""
 import pytest
 
-from tests.apps.conftest import build_app
+from tests.apps.conftest import app_fixture, opened_app
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = build_app("clustering_heads", tmp_path)
-    yield app
-    app.controller.close()
+app = app_fixture("clustering_heads")
 
 
 def test_tick_feeds_the_scatter_with_sequences_and_the_regions_with_their_extent(app):
@@ -39,9 +35,8 @@ def test_the_three_planes_share_one_source_so_a_selection_in_one_shows_in_all(ap
 
 
 def test_layer_one_attention_appears_with_two_layers_and_explains_itself_with_one(tmp_path):
-    one = build_app("clustering_heads", tmp_path)
-    two = build_app("clustering_heads", tmp_path, n_layers=2, n_heads=2)
-    try:
+    with opened_app("clustering_heads", tmp_path) as one, \
+            opened_app("clustering_heads", tmp_path, n_layers=2, n_heads=2) as two:
         for app in (one, two):
             app.controller.runner.run_headless(10)
             app.controller.tick()
@@ -50,6 +45,3 @@ def test_layer_one_attention_appears_with_two_layers_and_explains_itself_with_on
         assert "n_layers = 2" in mixing[0].figure.title.text
         assert mixing[1].source.data["image"][0].shape == (5, 10)      # T queries × (2 heads · T keys)
         assert "n_layers" not in mixing[1].figure.title.text
-    finally:
-        one.controller.close()
-        two.controller.close()

@@ -4,26 +4,22 @@ import numpy as np
 import pytest
 
 from sandbox.runtime.store import load_run, save_run
-from tests.apps.conftest import TINY, build_app
+from tests.apps.conftest import TINY, opened_app
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_every_key_the_views_read_is_in_the_snapshot(name, tmp_path):
-    app = build_app(name, tmp_path)
-    try:
+    with opened_app(name, tmp_path) as app:
         study = app.controller.study
         study.build()
         scalars, arrays = study.snapshot()
         required = set().union(*(view.required_keys() for view in app.controller.views))
         assert required and required <= set(scalars) | set(arrays)
-    finally:
-        app.controller.close()
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_a_saved_run_loads_back_with_every_array_intact(name, tmp_path):
-    app = build_app(name, tmp_path)
-    try:
+    with opened_app(name, tmp_path) as app:
         runner = app.controller.runner
         runner.run_headless(12)
         path = save_run(tmp_path, runner.record(), "roundtrip")
@@ -32,5 +28,3 @@ def test_a_saved_run_loads_back_with_every_array_intact(name, tmp_path):
         assert set(replayed.arrays) == set(original.arrays)
         for key, value in original.arrays.items():
             np.testing.assert_array_equal(replayed.arrays[key], value, err_msg=key)
-    finally:
-        app.controller.close()

@@ -1,16 +1,11 @@
 """The flow-matching app without a server. Run: pytest tests/apps/test_flow_app.py"""
 import numpy as np
-import pytest
 
-from tests.apps.conftest import build_app
+from tests.apps.conftest import app_fixture
 from tests.conftest import wait_until
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = build_app("flow_matching", tmp_path)
-    yield app
-    app.controller.close()
+app = app_fixture("flow_matching")
 
 
 def view(app, name):

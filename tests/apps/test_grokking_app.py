@@ -1,19 +1,14 @@
 """The grokking app without a server: views fed through the controller, widgets driven by value.
 Run: pytest tests/apps/test_grokking_app.py"""
 import numpy as np
-import pytest
 import torch
 
 from sandbox.runtime import RunnerState
-from tests.apps.conftest import build_app
+from tests.apps.conftest import app_fixture
 from tests.conftest import wait_until
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = build_app("grokking", tmp_path)
-    yield app
-    app.controller.close()
+app = app_fixture("grokking")
 
 
 def test_tick_feeds_every_view(app):

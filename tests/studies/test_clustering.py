@@ -6,15 +6,14 @@ import torch
 
 from sandbox.runtime import Runner
 from sandbox.studies.clustering import ClusteringStudy
+from tests.conftest import built
 
 TINY = dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu")
 
 
 @pytest.fixture
 def study():
-    s = ClusteringStudy(preset="paper", **TINY)
-    s.build()
-    return s
+    return built(ClusteringStudy(preset="paper", **TINY))
 
 
 def test_snapshot_holds_the_metrics_with_the_right_shapes(study):
@@ -42,8 +41,7 @@ def test_minibatches_walk_through_epochs_of_the_training_set(study):
 
 
 def test_easy_first_draws_only_sequences_with_few_nonzero_tokens_in_s():
-    s = ClusteringStudy(preset="paper", **{**TINY, "k": 3, "curriculum": "easy first", "curriculum_steps": 100})
-    s.build()
+    s = built(ClusteringStudy(preset="paper", **{**TINY, "k": 3, "curriculum": "easy first", "curriculum_steps": 100}))
     x, _ = s._next_batch()
     assert (x[:, :3] != 0).sum(1).max() <= 1            # level 1 at the start
     s.steps_done = 100
@@ -52,8 +50,7 @@ def test_easy_first_draws_only_sequences_with_few_nonzero_tokens_in_s():
 
 
 def test_k_grows_holds_later_positions_of_s_at_zero_and_labels_match():
-    s = ClusteringStudy(preset="paper", **{**TINY, "k": 3, "curriculum": "k grows", "curriculum_steps": 100})
-    s.build()
+    s = built(ClusteringStudy(preset="paper", **{**TINY, "k": 3, "curriculum": "k grows", "curriculum_steps": 100}))
     x, y = s._next_batch()
     assert (x[:, 1:3] == 0).all() and (y == x[:, 0] % 3).all()
     s.step()

@@ -5,15 +5,14 @@ import pytest
 
 from sandbox.studies.flow import FlowStudy
 from sandbox.tasks.flow2d import nearest_mode_by_direction
+from tests.conftest import built
 
 TINY = dict(n_data=256, batch_size=32, width=16, depth=1, nfe=4, device="cpu")
 
 
 @pytest.fixture
 def study():
-    s = FlowStudy(preset="8 gaussians", **TINY)
-    s.build()
-    return s
+    return built(FlowStudy(preset="8 gaussians", **TINY))
 
 
 def test_snapshot_holds_the_metrics_with_the_right_shapes(study):
@@ -30,8 +29,7 @@ def test_snapshot_holds_the_metrics_with_the_right_shapes(study):
 
 
 def test_targets_without_modes_have_no_mode_metrics():
-    s = FlowStudy(preset="8 gaussians", **TINY, target="two moons")
-    s.build()
+    s = built(FlowStudy(preset="8 gaussians", **TINY, target="two moons"))
     scalars, _ = s.snapshot()
     assert "modes.coverage" not in scalars and np.isfinite(scalars["quality.energy"])
 
@@ -48,8 +46,7 @@ def test_sampling_settings_change_live_and_the_next_snapshot_uses_them(study):
 
 
 def test_ot_coupling_trains_and_bad_settings_are_refused(study):
-    s = FlowStudy(preset="8 gaussians, OT coupling", **TINY)
-    s.build()
+    s = built(FlowStudy(preset="8 gaussians, OT coupling", **TINY))
     assert np.isfinite(s.step())
     with pytest.raises(ValueError):
         study.configure(nfe=0)
@@ -60,8 +57,7 @@ def test_ot_coupling_trains_and_bad_settings_are_refused(study):
 
 
 def test_mode_matched_pairs_send_each_source_sample_to_the_mode_it_points_to():
-    s = FlowStudy(preset="three directions: directional + pairing", **TINY)
-    s.build()
+    s = built(FlowStudy(preset="three directions: directional + pairing", **TINY))
     x0, x1 = s._pairs(200, np.random.default_rng(0), "train")
     modes = s.target.modes
     assert (nearest_mode_by_direction(x0, modes) == nearest_mode_by_direction(x1, modes)).all()
@@ -70,8 +66,7 @@ def test_mode_matched_pairs_send_each_source_sample_to_the_mode_it_points_to():
 
 
 def test_early_model_source_is_built_from_a_briefly_trained_flow():
-    s = FlowStudy(preset="8 gaussians", **{**TINY, "source": "early model", "early_steps": 5})
-    s.build()
+    s = built(FlowStudy(preset="8 gaussians", **{**TINY, "source": "early model", "early_steps": 5}))
     bank = {tuple(row) for row in s.source.bank.round(5)}
     assert s.source.bank.shape == (8192, 2) and np.isfinite(s.source.bank).all()
     assert all(tuple(row) in bank for row in s.particles[:20].round(5))

@@ -5,15 +5,14 @@ import pytest
 import torch
 
 from sandbox.studies.grokking import GrokkingStudy
+from tests.conftest import built
 
 TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu")
 
 
 @pytest.fixture
 def study():
-    s = GrokkingStudy(preset="fast", **TINY)
-    s.build()
-    return s
+    return built(GrokkingStudy(preset="fast", **TINY))
 
 
 def test_snapshot_holds_every_metric_with_the_right_shapes(study):
@@ -69,8 +68,7 @@ def test_bad_settings_are_refused_and_nothing_changes(study, bad, message):
 
 
 def test_transformer_trains_and_snapshots():
-    s = GrokkingStudy(preset="nanda2023", p=11, d_model=16, n_heads=2, d_mlp=24, device="cpu")
-    s.build()
+    s = built(GrokkingStudy(preset="nanda2023", p=11, d_model=16, n_heads=2, d_mlp=24, device="cpu"))
     first = s.step()
     for _ in range(5):
         last = s.step()
@@ -82,7 +80,6 @@ def test_transformer_trains_and_snapshots():
 def test_state_dict_round_trip(study):
     study.step()
     state = study.state_dict()
-    other = GrokkingStudy(preset="fast", **TINY)
-    other.build()
+    other = built(GrokkingStudy(preset="fast", **TINY))
     other.load_state_dict(state)
     np.testing.assert_array_equal(other.snapshot()[1]["grid.correct"], study.snapshot()[1]["grid.correct"])
