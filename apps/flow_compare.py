@@ -3,7 +3,7 @@ import panel as pn
 
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import CompareApp, StudyController
-from sandbox.views import Curves
+from sandbox.views import Bars, Curves
 from sandbox.views.flow_at_time import FlowAtTime
 
 pn.extension(notifications=False)
@@ -23,8 +23,11 @@ def run_column(controller: StudyController, size: int = 400) -> list:
                      log_y=True, description="In units of the data's scale.")
     paths = Curves("Paths", {"paths.straightness": "straightness", "paths.crossings": "crossing pairs"},
                    y_range=(0, 1.02))
-    controller.views.extend([flow, quality, paths])
-    return [flow, quality, paths]
+    shares = Bars("modes.shares", "Generated samples per mode", x_label="mode", y_label="share", first_x=0,
+                  reference_key="modes.weights", missing="this target has no modes", height=200,
+                  description="Black ticks: the data's mass per mode.")
+    controller.views.extend([flow, quality, paths, shares])
+    return [flow, quality, paths, shares]
 
 
 def build_app(preset_a: str = "three directions: high-dim gaussian", preset_b: str = "three directions: norm-aligned",

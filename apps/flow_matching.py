@@ -3,7 +3,7 @@ import panel as pn
 
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import StudyApp, StudyController
-from sandbox.views import Curves, LinkedPlanes, Scatter
+from sandbox.views import Bars, Curves, LinkedPlanes, Scatter
 from sandbox.views.flow_at_time import FlowAtTime
 
 pn.extension(notifications=False)
@@ -41,10 +41,14 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     modes = Curves("Modes", {"modes.coverage": "coverage", "modes.divergence": "KL of mode shares"},
                    description="Coverage: share of modes that get at least 20% of their mass. Targets without "
                                "modes (moons, spirals, rings) leave this empty.")
+    shares = Bars("modes.shares", "Generated samples per mode", x_label="mode", y_label="share", first_x=0,
+                  reference_key="modes.weights", missing="this target has no modes",
+                  description="Bars: share of generated samples nearest each mode; black ticks: the data's "
+                              "mass in that mode. A bar far below its tick is a missed mode.")
     by_nfe = Scatter("quality.nfe", "quality.energy_by_nfe", "Quality vs number of function evaluations",
                      x_label="NFE (solver steps × evaluations)", y_label="energy distance", line=True, log_x=True,
                      log_y=True, description="The same model sampled with more or fewer steps of the chosen solver.")
-    views = [flow, linked, loss, quality, paths, modes, by_nfe]
+    views = [flow, linked, loss, quality, paths, modes, shares, by_nfe]
     controller = StudyController(FlowStudy, views, preset=preset, runs_root=runs_root, study_params=study_params,
                                  snapshot_every=100)
     # Clicks on the plane place blobs of the "drawn" source; they apply on Reset like any setting.
@@ -55,7 +59,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     flow.param.watch(add_blob, "clicked")
     controller.settings.param.watch(lambda e: flow.show_blobs(e.new), "blobs")
     flow.show_blobs(controller.settings.blobs)
-    rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [loss, modes, by_nfe]]
+    rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe]]
     return StudyApp(controller, rows, title="Flow matching in 2-D", intro=INTRO)
 
 

@@ -29,17 +29,25 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
     page.screenshot(path=str(ROOT / "assets" / "thumbnails" / f"{name}.png"), clip=thumbnail_clip)
 
 
-def main() -> None:
+# Each app: steps to train before the shot, and the thumbnail's clip (the app's signature view).
+SHOTS = {
+    "grokking": (1200, {"x": 345, "y": 175, "width": 1150, "height": 300}, {}),
+    "clustering_heads": (5000, {"x": 345, "y": 880, "width": 1150, "height": 320}, {}),
+    "flow_matching": (2000, {"x": 345, "y": 190, "width": 1150, "height": 330}, {}),
+    "flow_compare": (1500, {"x": 345, "y": 130, "width": 1150, "height": 560},
+                     dict(start="Start both", pause="Pause both")),
+}
+
+
+def main(names: list[str]) -> None:
+    """`python scripts/screenshots.py [app …]`: the named apps (all by default) and the gallery."""
+    unknown = set(names) - set(SHOTS)
+    if unknown:
+        raise SystemExit(f"unknown app(s) {sorted(unknown)}; choose from {sorted(SHOTS)}")
     with served_page() as (server, page):
-        # Thumbnails: grokking's accuracy and loss curves; the clustering linked planes; the flow.
-        train_and_capture(page, server.url + "/grokking", 1200, "grokking",
-                          {"x": 345, "y": 175, "width": 1150, "height": 300})
-        train_and_capture(page, server.url + "/clustering_heads", 5000, "clustering_heads",
-                          {"x": 345, "y": 880, "width": 1150, "height": 320})
-        train_and_capture(page, server.url + "/flow_matching", 2000, "flow_matching",
-                          {"x": 345, "y": 190, "width": 1150, "height": 330})
-        train_and_capture(page, server.url + "/flow_compare", 1500, "flow_compare",
-                          {"x": 345, "y": 130, "width": 1150, "height": 560}, start="Start both", pause="Pause both")
+        for name in names or SHOTS:
+            steps, clip, buttons = SHOTS[name]
+            train_and_capture(page, f"{server.url}/{name}", steps, name, clip, **buttons)
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)
@@ -48,4 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

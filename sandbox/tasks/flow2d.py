@@ -136,6 +136,7 @@ class Source:
     norm_ratio: float = 1.0      # norm-aligned: radii × this (≠ 1 misaligns the norms on purpose)
     equal_weights: bool = False  # mixture fit: the modes found, their masses not (a rough density fit)
     bank: np.ndarray | None = None  # early model: samples of a flow model stopped early, drawn from
+    missed_modes: int = 0        # directional: leave out the target's this many smallest modes
 
     def __post_init__(self):
         if self.name not in SOURCES:
@@ -146,6 +147,9 @@ class Source:
             raise ValueError("the early-model source needs a bank of that model's samples")
         if self.name == "directional" and self.target.modes is None:
             raise ValueError(f"the directional source needs a target with modes; {self.target.name!r} has none")
+        if self.name == "directional" and not 0 <= self.missed_modes < len(self.target.modes):
+            raise ValueError(f"the directional source must keep at least one of the {len(self.target.modes)} "
+                             f"modes; it was asked to miss {self.missed_modes}")
         if self.name == "mixture fit":
             fit = _fit_mixture(self.target.train.astype(float), self.components, np.random.default_rng(0))
             object.__setattr__(self, "_mixture", fit)
@@ -170,8 +174,10 @@ class Source:
             chol = np.linalg.cholesky(covs)[which]
             x = centres[which] + np.einsum("nij,nj->ni", chol, rng.standard_normal((n, 2)))
         elif self.name == "directional":
-            mode_angles = np.arctan2(t.modes[:, 1], t.modes[:, 0])
-            which = rng.choice(len(mode_angles), size=n, p=t.weights)
+            # Missing modes stands for a source designed from a biased estimate of the data.
+            kept = np.sort(np.argsort(t.weights, kind="stable")[self.missed_modes:])
+            mode_angles = np.arctan2(t.modes[kept, 1], t.modes[kept, 0])
+            which = rng.choice(len(kept), size=n, p=t.weights[kept] / t.weights[kept].sum())
             angle = mode_angles[which] + rng.vonmises(0.0, self.concentration, n)
             norms = np.linalg.norm(t.train, axis=1)
             x = np.stack([np.cos(angle), np.sin(angle)], axis=1) * rng.choice(norms, size=n)[:, None]

@@ -69,3 +69,16 @@ def test_clicks_place_blobs_that_a_reset_with_the_drawn_source_trains_from(app):
     start = c.runner.mailbox.peek().arrays["particles.paths"][0]
     near = np.minimum(np.linalg.norm(start - [2.0, -1.0], axis=1), np.linalg.norm(start - [-3.0, 0.5], axis=1))
     assert np.quantile(near, 0.95) < 1.0                            # the particles start in the blobs
+
+
+def test_mode_share_bars_stand_next_to_the_datas_masses_and_say_when_there_are_no_modes(app):
+    shares, _ = trained(app, "Bars")
+    assert list(shares.source.data["x"]) == list(range(8))                          # 8 gaussians
+    np.testing.assert_allclose(shares.source.data["ref"], np.full(8, 1 / 8), rtol=1e-6)
+    assert abs(sum(shares.source.data["top"]) - 1) < 1e-5
+    c = app.controller
+    c.settings.target = "two moons"
+    c.reset()
+    wait_until(lambda: c.runner.mailbox.peek() is not None and c.runner.mailbox.peek().run_id == c.runner.run_id)
+    c.tick()
+    assert len(shares.source.data["x"]) == 0 and "no modes" in shares.figure.title.text

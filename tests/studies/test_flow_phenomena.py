@@ -86,3 +86,13 @@ def test_a_source_that_approximates_the_data_entangles_the_paths():
     gaussian = settled("three directions: high-dim gaussian", steps=1500)
     assert early["paths.crossings"] > 2 * gaussian["paths.crossings"]
     assert early["quality.energy"] > gaussian["quality.energy"]
+
+
+def test_a_source_that_misses_a_direction_loses_that_mode_where_the_gaussian_does_not():
+    """Gaussian robustness: the loose directional source built without the 5% mode, against the
+    Gaussian with aligned norms. Measured at seed 0 (steps 1500–2500): coverage 0.67 against 1.0,
+    KL of mode shares 0.097 against 0.045, while its energy distance looks better (0.011 vs 0.06)."""
+    missing = settled("three directions: directional, misses a mode")
+    gaussian = settled("three directions: norm-aligned")
+    assert missing["modes.coverage"] < 0.7 and gaussian["modes.coverage"] == 1.0
+    assert missing["modes.divergence"] > 1.5 * gaussian["modes.divergence"]

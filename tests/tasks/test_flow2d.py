@@ -80,3 +80,20 @@ def test_early_model_source_draws_from_its_bank_and_needs_one():
     assert {tuple(row) for row in x} <= {(1.0, 2.0), (3.0, 4.0)}
     with pytest.raises(ValueError, match="bank"):
         Source("early model", target)
+
+
+def test_directional_source_can_miss_the_smallest_modes():
+    target = make_target("three directions", 2048, 64, seed=0)          # masses 5 / 30 / 65 %
+    rng = np.random.default_rng(0)
+    full = nearest_mode_by_direction(Source("directional", target, concentration=200.0).sample(4000, rng),
+                                     target.modes)
+    missing = nearest_mode_by_direction(
+        Source("directional", target, concentration=200.0, missed_modes=1).sample(4000, rng), target.modes)
+    smallest = int(np.argmin(target.weights))
+    assert (full == smallest).mean() == pytest.approx(0.05, abs=0.015)
+    assert (missing == smallest).mean() == 0.0
+    # The kept modes keep their relative masses (30 : 65).
+    shares = np.bincount(missing, minlength=3) / len(missing)
+    assert shares[np.argmax(target.weights)] == pytest.approx(65 / 95, abs=0.03)
+    with pytest.raises(ValueError, match="at least one"):
+        Source("directional", target, missed_modes=3)
