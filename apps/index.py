@@ -16,10 +16,10 @@ STUDIES = [
      "Which source distribution? Watch particles flow onto the data, and see how the source shapes the paths."),
     ("flow_compare", "Flow matching: two sources side by side",
      "Two runs train at once on the same target: misaligned against aligned norms, or any pair you choose."),
+    ("hopfield", "Hopfield networks",
+     "Watch a corrupted memory fall back into place; measure capacity (the 0.138 line) and basins live."),
 ]
-COMING = [
-    ("Hopfield retrieval", "Capacity, basins and energy landscapes of associative memories."),
-]
+COMING: list[tuple[str, str]] = []
 
 
 CARD_STYLE = "padding:14px;border:1px solid #ccc;border-radius:8px;box-sizing:border-box;width:100%"

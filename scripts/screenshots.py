@@ -21,6 +21,8 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
     page.get_by_role("button", name=start, exact=True).click()
     deadline = time.monotonic() + 300
     while int(page.locator(".sandbox-step").first.inner_text()) < steps and time.monotonic() < deadline:
+        if "paused" in page.locator(".sandbox-status").first.inner_text():
+            break                               # a run that stopped by itself (its work is done)
         page.wait_for_timeout(250)
     page.get_by_role("button", name=pause, exact=True).click()
     page.get_by_text("paused").first.wait_for()
@@ -29,13 +31,16 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
     page.screenshot(path=str(ROOT / "assets" / "thumbnails" / f"{name}.png"), clip=thumbnail_clip)
 
 
-# Each app: steps to train before the shot, and the thumbnail's clip (the app's signature view).
+# Each app: steps to train before the shot, the thumbnail's clip (the app's signature view),
+# the buttons to press, and optionally the link's query (a preset).
 SHOTS = {
     "grokking": (1200, {"x": 345, "y": 175, "width": 1150, "height": 300}, {}),
     "clustering_heads": (5000, {"x": 345, "y": 880, "width": 1150, "height": 320}, {}),
     "flow_matching": (2000, {"x": 345, "y": 190, "width": 1150, "height": 330}, {}),
     "flow_compare": (1500, {"x": 345, "y": 130, "width": 1150, "height": 560},
                      dict(start="Start both", pause="Pause both")),
+    "hopfield": (1000, {"x": 345, "y": 190, "width": 1150, "height": 520}, {},
+                 "?preset=digits%2C+dense+exp"),
 }
 
 
@@ -46,8 +51,8 @@ def main(names: list[str]) -> None:
         raise SystemExit(f"unknown app(s) {sorted(unknown)}; choose from {sorted(SHOTS)}")
     with served_page() as (server, page):
         for name in names or SHOTS:
-            steps, clip, buttons = SHOTS[name]
-            train_and_capture(page, f"{server.url}/{name}", steps, name, clip, **buttons)
+            steps, clip, buttons, *query = SHOTS[name]
+            train_and_capture(page, f"{server.url}/{name}{''.join(query)}", steps, name, clip, **buttons)
         page.goto(server.url + "/")
         page.locator("a[href='./grokking']").wait_for()
         page.wait_for_timeout(1000)

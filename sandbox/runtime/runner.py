@@ -296,6 +296,14 @@ class Runner:
             self.message = (f"Loss became {loss} at step {self.step}; paused. "
                             "Lower the learning rate, or press Reset.")
             return
+        if self.study.finished and (self.state == RunnerState.RUNNING or self._pending_steps):
+            # Nothing left to do (e.g. a retrieval converged and its experiments are done):
+            # stop spinning, say so, show the final state.
+            self._pending_steps = 0
+            self.state = RunnerState.PAUSED
+            self._publish()
+            self.message = self.study.finished_message
+            return
         if self._pending_steps == 0 and self.state != RunnerState.RUNNING:
             self._publish()  # the end of Step ×N is always shown
         elif self._due(self.step) and (self.observe_inline or self._observer is None or self._observer.idle):

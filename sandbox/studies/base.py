@@ -60,6 +60,12 @@ class Study:
     OBSERVED: ClassVar[tuple[str, ...]] = ()
     # Live parameters set by clicking a view rather than by a widget (e.g. a selected neuron).
     SELECTION: ClassVar[tuple[str, ...]] = ()
+    # Controls shown with the live ones whose change starts the run again at once (Reset with the
+    # new value, running on if it was), e.g. the query of a retrieval.
+    RESTART: ClassVar[tuple[str, ...]] = ()
+    # Set by a study that has nothing left to do: the Runner pauses and shows finished_message.
+    finished: bool = False
+    finished_message: str = ""
     # Snapshot scalars shown in the status bar: key → short label.
     HEADLINE: ClassVar[dict[str, str]] = {}
 

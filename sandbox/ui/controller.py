@@ -59,6 +59,8 @@ class StudyController(Viewer):
         # Edited by the widgets; live parameters go to the Runner at once, the rest on Reset.
         self.settings = study_cls.Config(**self.study.config.values())
         self.settings.param.watch(self._on_live_change, list(study_cls.LIVE))
+        if study_cls.RESTART:
+            self.settings.param.watch(self._on_restart_change, list(study_cls.RESTART))
         self._build_widgets()
 
     # ---- widgets ---------------------------------------------------------------
@@ -81,12 +83,13 @@ class StudyController(Viewer):
         self.pause_button.on_click(lambda e: self.runner.pause())
         self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
         self.reset_button.on_click(lambda e: self.reset())
-        live = [n for n in s.LIVE if n not in s.SELECTION]  # selections are set by clicking views
+        # Selections are set by clicking views; restart controls sit with the live ones.
+        live = [n for n in (*s.LIVE, *s.RESTART) if n not in s.SELECTION]
         # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
         tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
         self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
                                      widgets={n: self._widget_spec(n, tag(n), live=True) for n in live})
-        fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE)]
+        fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE, *s.RESTART)]
         self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
                                       widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
         self.time_slider = pn.widgets.IntSlider(label="Time: step shown", start=0, end=1, value=0,
@@ -160,6 +163,12 @@ class StudyController(Viewer):
             self.message = str(exc)
         if event.name in (*self.study_cls.SELECTION, *self.study_cls.OBSERVED):
             self.runner.refresh()  # show the new selection or sampling now, also while paused
+
+    def _on_restart_change(self, *events) -> None:
+        running = self.runner.state == RunnerState.RUNNING
+        self.reset()
+        if running:
+            self.runner.start()
 
     def select(self, name: str, value) -> None:
         """A view reported a selection (e.g. a clicked neuron); -1 or None means nothing."""

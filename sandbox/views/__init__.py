@@ -4,6 +4,7 @@ from .curves import Curves
 from .bars import Bars
 from .image import Image
 from .linked import LinkedPlanes
+from .patterns import PatternGrid
 from .scatter import Scatter
 
-__all__ = ["View", "Curves", "Bars", "Image", "LinkedPlanes", "Scatter"]
+__all__ = ["View", "Curves", "Bars", "Image", "LinkedPlanes", "PatternGrid", "Scatter"]

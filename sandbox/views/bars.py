@@ -16,7 +16,8 @@ class Bars(View):
 
     def __init__(self, key: str, title: str, x_label: str = "frequency k", y_label: str = "",
                  highlight_key: str | None = None, first_x: int = 1, reference_key: str | None = None,
-                 missing: str | None = None, height: int = 260, **params):
+                 missing: str | None = None, height: int = 260,
+                 y_range: tuple[float, float] | None = None, **params):
         super().__init__(**params)
         self.key, self.highlight_key, self.first_x = key, highlight_key, first_x
         self.reference_key, self.title, self.missing = reference_key, title, missing
@@ -30,8 +31,11 @@ class Bars(View):
         if reference_key:
             self.figure.scatter(x="x", y="ref", marker="dash", size=40, line_width=3, color="black",
                                 source=self.source)
-        self.figure.y_range = Range1d(0, 1) if reference_key else self.figure.y_range
-        self.figure.y_range.start = 0
+        if y_range is not None:             # fixed (e.g. overlaps in [−1, 1]: bars may point down)
+            self.figure.y_range = Range1d(*y_range)
+        else:
+            self.figure.y_range = Range1d(0, 1) if reference_key else self.figure.y_range
+            self.figure.y_range.start = 0
         self.figure.xaxis.ticker.min_interval = 1      # bars sit on integers: no ticks at 0.5
 
     def _empty(self) -> dict:
