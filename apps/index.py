@@ -18,6 +18,8 @@ STUDIES = [
      "Two runs train at once on the same target: misaligned against aligned norms, or any pair you choose."),
     ("hopfield", "Hopfield networks",
      "Watch a corrupted memory fall back into place; measure capacity (the 0.138 line) and basins live."),
+    ("associative_memory", "Associative memories: scaling laws",
+     "Memories of five sizes learn Zipf-distributed facts side by side: the error falls as a power law in d."),
 ]
 COMING: list[tuple[str, str]] = []
 

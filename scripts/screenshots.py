@@ -41,6 +41,7 @@ SHOTS = {
                      dict(start="Start both", pause="Pause both")),
     "hopfield": (1000, {"x": 345, "y": 190, "width": 1150, "height": 520}, {},
                  "?preset=digits%2C+dense+exp"),
+    "associative_memory": (2000, {"x": 345, "y": 150, "width": 1150, "height": 560}, {}),
 }
 
 

@@ -43,7 +43,7 @@ class Image(View):
         # x_start = 0.5 centres column j on x = j + 1 (e.g. frequency k = j + 1).
         self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         if categories:
-            self.figure.hover.tooltips = [("a", "$y{0}"), ("b", "$x{0}")]
+            self.figure.hover.tooltips = [(y_label or "row", "$y{0}"), (x_label or "column", "$x{0}")]
             items = []
             for value, label in categories.items():  # invisible glyphs that only feed the legend
                 glyph = self.figure.scatter([np.nan], [np.nan], color=self.mapper.palette[value],
