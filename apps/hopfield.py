@@ -6,8 +6,9 @@ from sandbox.analysis.hopfield import CLASSICAL_CAPACITY
 from sandbox.studies.hopfield import CAPACITY_NOISE, HopfieldStudy
 from sandbox.ui import StudyApp, StudyController
 from sandbox.views import Bars, Curves, PatternGrid, Scatter
+from sandbox.views.surface3d import Surface3D
 
-pn.extension(notifications=False)
+pn.extension("vtk", notifications=False)
 
 INTRO = """**Associative memory.** A Hopfield network stores patterns as minima of an energy; a
 corrupted *query* rolls downhill to the nearest one. Press **Start** to watch the retrieval step by
@@ -44,7 +45,15 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                     x_label="share of units flipped", y_label="success rate", line=True, x_range=(-0.01, 0.51),
                     y_range=(-0.03, 1.03), description="The stored patterns above, each queried with that "
                                                        "much noise: how far away retrieval still works.")
-    views = [stored, retrieval, overlaps, overlap_curve, energy, capacity, basin]
+    landscape = Surface3D("landscape.surface", "landscape.path",
+                          "Energy over the plane of the query's pattern (a) and its closest rival (b)",
+                          axis_labels=("→ a", "→ b", "energy"),
+                          description="Surface: energies of ±1 states mixed from pattern a (at (1, 0)) and b (at "
+                                      "(0, 1)); their negatives sit opposite. For unrelated patterns the axes are "
+                                      "the overlaps m_a, m_b. Red: the retrieval's own states, orange ball: now "
+                                      "(they float above the surface while other patterns' noise remains). Drag "
+                                      "to turn, scroll to zoom.")
+    views = [stored, retrieval, overlaps, landscape, overlap_curve, energy, capacity, basin]
     controller = StudyController(HopfieldStudy, views, preset=preset, runs_root=runs_root,
                                  study_params=study_params, snapshot_every=1)
 
@@ -58,7 +67,8 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
 
     stored.param.watch(query_pattern, "clicked_tile")
     retrieval.param.watch(flip_cell, "clicked_cell")
-    rows = [[stored], [retrieval, overlaps], [overlap_curve, energy], [capacity, basin]]
+    rows = [[stored], [retrieval, overlaps], [landscape, pn.Column(overlap_curve, energy, sizing_mode="stretch_width")],
+            [capacity, basin]]
     return StudyApp(controller, rows, title="Hopfield networks and associative memory", intro=INTRO)
 
 

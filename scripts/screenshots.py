@@ -20,7 +20,8 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
     page.goto(url)
     page.get_by_role("button", name=start, exact=True).click()
     deadline = time.monotonic() + 300
-    while int(page.locator(".sandbox-step").first.inner_text()) < steps and time.monotonic() < deadline:
+    shown = lambda: int(page.locator(".sandbox-step").first.inner_text() or 0)  # noqa: E731 - empty while loading
+    while shown() < steps and time.monotonic() < deadline:
         if "paused" in page.locator(".sandbox-status").first.inner_text():
             break                               # a run that stopped by itself (its work is done)
         page.wait_for_timeout(250)

@@ -72,3 +72,44 @@ def capacity(alphas: np.ndarray, success: np.ndarray) -> float:
     i = below[0]
     a0, a1, s0, s1 = alphas[i - 1], alphas[i], success[i - 1], success[i]
     return float(a0 + (s0 - 0.5) / (s0 - s1) * (a1 - a0))
+
+
+def plane_coordinates(states: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(B, 2) where states sit in the plane of patterns a and b: with u the mean of s·a over the
+    units where a and b agree and v over those where they differ, (x, y) = ((u + v)/2, (u − v)/2).
+    a is at (1, 0), b at (0, 1), −a and −b opposite; for uncorrelated patterns (half the units
+    agree) x and y are the overlaps m_a and m_b. Unlike the overlaps, these coordinates span the
+    whole diamond |x| + |y| ≤ 1 even when a and b look alike."""
+    agree, differ = a == b, a != b
+    if not differ.any():
+        raise ValueError("the two patterns are equal: they span no plane")
+    signed = states * a
+    u = signed[:, agree].mean(1) if agree.any() else torch.zeros(len(states))
+    v = signed[:, differ].mean(1)
+    return torch.stack([(u + v) / 2, (u - v) / 2], dim=1)
+
+
+def mixed_states(a: torch.Tensor, b: torch.Tensor, grid: int = 41) -> tuple[torch.Tensor, torch.Tensor]:
+    """±1 states made of two patterns on a grid over their plane (see plane_coordinates): on the
+    units where a and b agree, a share of them is taken from a and the rest from −a, and likewise
+    on the units where they differ. Returns states (grid², N) and their coordinates (grid², 2)."""
+    agree = torch.nonzero(a == b).flatten()
+    differ = torch.nonzero(a != b).flatten()
+    if len(differ) == 0:
+        raise ValueError("the two patterns are equal: they span no plane")
+    fractions = torch.linspace(0.0, 1.0, grid)
+    states = a.repeat(grid * grid, 1)
+    for units, fastest in ((agree, True), (differ, False)):
+        keep = torch.round(fractions * len(units)).long()                 # units that stay equal to a
+        counts = keep.repeat(grid) if fastest else keep.repeat_interleave(grid)
+        flip = torch.arange(len(units))[None, :] >= counts[:, None]       # (grid², |units|)
+        block = states[:, units]
+        states[:, units] = torch.where(flip, -block, block)
+    return states, plane_coordinates(states, a, b)
+
+
+def energy_plane(net, a: torch.Tensor, b: torch.Tensor, grid: int = 41) -> np.ndarray:
+    """(3, grid, grid): the plane coordinates x, y and the energy of the mixed states of a and b."""
+    states, xy = mixed_states(a.float().cpu(), b.float().cpu(), grid)
+    energy = net.energy(states.to(net.patterns.device)).float().cpu()
+    return torch.stack([xy[:, 0], xy[:, 1], energy]).reshape(3, grid, grid).numpy()

@@ -29,6 +29,8 @@ SHOWN_PATTERNS = 24                              # stored patterns drawn (and ov
 CAPACITY_ALPHAS = np.round(np.arange(0.02, 0.305, 0.02), 3)
 CAPACITY_NOISE = 0.10                            # the capacity curve's queries have 10% of units flipped
 BASIN_NOISE = np.round(np.arange(0.0, 0.501, 0.05), 3)
+LANDSCAPE_GRID = 41                              # the energy surface: 41 × 41 mixed states
+PATH_LIMIT = 2000                                # retrieval steps kept for the 3-D path
 
 
 class HopfieldConfig(StudyConfig):
@@ -172,6 +174,30 @@ class HopfieldStudy(Study):
         self.changed = 0.0                  # share of units changed by the last iteration
         self.converged = False
         self.curves = self._curves() if c.experiments else {}
+        self._build_landscape()
+
+    def _build_landscape(self) -> None:
+        """The energy over the plane of the query's pattern and its strongest rival (the other
+        stored pattern closest to the query; with one pattern, a fixed random one)."""
+        c = self.config
+        a = self.stored[c.target]
+        rivals = recall.overlaps(self.query, self.stored)[0].abs()
+        rivals[c.target] = -1.0
+        if len(self.stored) > 1 and not torch.equal(self.stored[int(rivals.argmax())], a):
+            self.rival = int(rivals.argmax())
+            b = self.stored[self.rival]
+        else:
+            self.rival = -1
+            b = recall.random_patterns(1, self.n_units, torch.Generator().manual_seed(c.seed))[0].to(self.device)
+        self.plane = torch.stack([a, b])
+        self.landscape = recall.energy_plane(self.net, a, b, LANDSCAPE_GRID)
+        self.path: list[tuple[float, float, float]] = []
+        self._extend_path()
+
+    def _extend_path(self) -> None:
+        if len(self.path) < PATH_LIMIT:
+            x, y = recall.plane_coordinates(self.state.cpu(), *self.plane.cpu())[0]
+            self.path.append((float(x), float(y), float(self.net.energy(self.state)[0])))
 
     def _curves(self) -> dict[str, _Curve]:
         c = self.config
@@ -196,6 +222,7 @@ class HopfieldStudy(Study):
         started = time.perf_counter()
         if not self.converged:
             self._iterate()
+            self._extend_path()
         pending = [(curve, key) for curve, key in self.curves.values() if not curve.done]
         budget = self.config.frame_ms / 1000
         for curve, key in pending:
@@ -248,6 +275,7 @@ class HopfieldStudy(Study):
     # ---- observe ---------------------------------------------------------------
     def capture(self) -> dict:
         return {"state": self.state.detach().cpu().clone(), "changed": self.changed,
+                "path": np.asarray(self.path, dtype=np.float32),
                 "converged": self.converged,
                 "curves": {name: curve.ys.copy() for name, (curve, _) in self.curves.items()}}
 
@@ -272,6 +300,10 @@ class HopfieldStudy(Study):
             "retrieval.images": torch.stack([self.query[0].cpu(), state[0], stored[c.target]])
                                      .reshape(3, rows, cols).numpy(),
             "retrieval.overlaps": m[:shown].astype(np.float32),
+            # The 3-D view: (m_a, m_b, energy) over the plane of two patterns, and the path so far.
+            "landscape.surface": self.landscape.astype(np.float32),
+            "landscape.path": captured["path"],
+            "landscape.patterns": np.asarray([c.target, self.rival], dtype=np.int64),
         }
         # Curves not measured (experiments off, or not yet) are NaN: the views draw nothing there.
         curves = {"capacity": np.full(len(CAPACITY_ALPHAS), np.nan), "basin": np.full(len(BASIN_NOISE), np.nan),
@@ -290,8 +322,11 @@ class HopfieldStudy(Study):
         return self.observe(self.capture())
 
     def state_dict(self) -> dict:
-        return {"state": self.state.detach().cpu(), "query": self.query.detach().cpu()}
+        return {"state": self.state.detach().cpu(), "query": self.query.detach().cpu(),
+                "path": torch.tensor(self.path, dtype=torch.float32).reshape(-1, 3)}
 
     def load_state_dict(self, state: dict) -> None:
         self.state = state["state"].to(self.device)
         self.query = state["query"].to(self.device)
+        if "path" in state:
+            self.path = [tuple(row) for row in state["path"].tolist()]

@@ -114,3 +114,22 @@ def test_digits_are_binarized_and_interleaved_by_class():
     assert make_patterns("random", 3, 20, seed=1).shape == (3, 20)
     assert image_shape(64) == (8, 8) and image_shape(100) == (10, 10) and image_shape(36) == (6, 6)
     assert image_shape(50) == (5, 10)
+
+
+def test_the_plane_of_two_patterns_has_them_and_their_negatives_at_its_corners():
+    from sandbox.analysis.hopfield import energy_plane, mixed_states, plane_coordinates
+    a, b = random_patterns(2, 60, torch.Generator().manual_seed(3))
+    states, xy = mixed_states(a, b, grid=5)
+    corners = {(-1, 0): -a, (1, 0): a, (0, 1): b, (0, -1): -b}
+    for (x, y), pattern in corners.items():
+        i = int(((xy[:, 0] - x).abs() + (xy[:, 1] - y).abs()).argmin())
+        assert torch.equal(states[i], pattern) and abs(float(xy[i, 0]) - x) + abs(float(xy[i, 1]) - y) < 1e-6
+    assert set(np.unique(states.numpy())) == {-1.0, 1.0}
+    # Coordinates of any state: a itself is (1, 0); for the net storing only a and b, the
+    # energy surface is lowest at the four corners.
+    torch.testing.assert_close(plane_coordinates(a[None], a, b), torch.tensor([[1.0, 0.0]]))
+    plane = energy_plane(ClassicalHopfield(torch.stack([a, b])), a, b, grid=5)
+    corner_energy = plane[2][[0, 4, 0, 4], [0, 4, 4, 0]]
+    assert plane.shape == (3, 5, 5) and np.allclose(corner_energy, plane[2].min())
+    with pytest.raises(ValueError, match="equal"):
+        mixed_states(a, a)

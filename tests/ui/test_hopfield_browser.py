@@ -1,9 +1,12 @@
 """The served Hopfield app in headless Chromium: Start, the retrieval and curves fill, Pause,
 click a stored pattern to query it, no errors. Run: pytest -m ui tests/ui/test_hopfield_browser.py
 (screenshot: tests/artifacts/hopfield.png)"""
+import time
+
 import pytest
 
 from tests.ui.conftest import ARTIFACTS
+from tests.ui.pixels import coloured_share
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -34,7 +37,7 @@ FRAME_LEFT_JS = """() => {
 
 
 def test_start_pause_and_query_a_clicked_pattern_in_the_browser(server, page):
-    page.goto(server.url + "/hopfield")
+    page.goto(server.url + "/hopfield?capacity_units=100")      # a quicker capacity curve
     page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_step(page, lambda s: s >= 8)
@@ -52,10 +55,23 @@ def test_start_pause_and_query_a_clicked_pattern_in_the_browser(server, page):
     page.wait_for_function(f"() => ({FRAME_LEFT_JS})() === {3 * 11 - 0.3}", timeout=15_000)
     wait_for_step(page, lambda s: s == 0)                          # the retrieval starts over
     page.get_by_role("button", name="Start", exact=True).click()
+    wait_for_step(page, lambda s: s > 0)
     # It pauses by itself once the retrieval has converged and both curves are measured.
-    page.get_by_text("Retrieval converged").first.wait_for(timeout=120_000)
+    deadline = time.monotonic() + 120
+    while "paused" not in state_text(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert "paused" in state_text(page) and step_counter(page) > 0
+    page.get_by_text("Retrieval converged").first.wait_for(timeout=5_000)
+    # The 3-D energy surface is drawn by vtk.js (WebGL through SwiftShader): a coloured surface,
+    # not a blank canvas with axes only.
+    surface = page.locator(".sandbox-surface3d canvas").first
+    surface.wait_for(timeout=15_000)
+    deadline = time.monotonic() + 15
+    while coloured_share(surface.screenshot()) < 0.05 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hopfield.png"), full_page=True)
+    assert coloured_share(surface.screenshot()) > 0.05
     assert "paused" in state_text(page)
     assert page.errors == []
     assert server.python_errors() == []

@@ -1,0 +1,39 @@
+"""The 3-D surface view without a browser: what it hands to vtk.js. Run:
+pytest tests/views/test_surface3d.py"""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sandbox.views.surface3d import HEIGHT_SHARE, Surface3D
+
+
+def snapshot(z_offset=0.0, path=((0.0, 0.0, 1.0), (0.5, 0.5, 0.25))):
+    x, y = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
+    return SimpleNamespace(arrays={"surface": np.stack([x, y, x ** 2 + y ** 2 + z_offset]),
+                                   "path": np.asarray(path, dtype=float)})
+
+
+def test_the_surface_is_scaled_to_the_plane_and_the_path_ends_at_the_marker():
+    view = Surface3D("surface", "path", "Loss", axis_labels=("α", "β", "loss"))
+    view.update(snapshot())
+    assert view.mesh.n_points == 25
+    z = view.mesh.points[:, 2]
+    assert z.min() == pytest.approx(0.0) and z.max() == pytest.approx(HEIGHT_SHARE * 2)   # plane 2 wide
+    assert view.mesh["value"].min() == pytest.approx(0.0) and view.mesh["value"].max() == pytest.approx(2.0)
+    assert view.path.n_points == 2
+    np.testing.assert_allclose(view.marker.center, [0.5, 0.5, 0.25 / 2 * HEIGHT_SHARE * 2], atol=1e-6)
+    axes = view.pane.axes
+    assert axes["xticker"]["labels"][-1].endswith("α") and axes["zticker"]["labels"][-1].endswith("loss")
+    assert axes["zticker"]["labels"][0] == "0"
+
+
+def test_an_unchanged_surface_is_not_sent_again_and_log_z_uses_decades():
+    view = Surface3D("surface", "path", "Loss", log_z=True)
+    view.update(snapshot(z_offset=1.0))
+    before = view.mesh.points.copy()
+    view.update(snapshot(z_offset=1.0, path=((0.0, 0.0, 1.0),)))       # one point: still drawn
+    np.testing.assert_array_equal(view.mesh.points, before)
+    assert view.path.n_points == 2
+    assert view.mesh["value"].max() == pytest.approx(np.log10(3.0))
+    assert view.pane.axes["zticker"]["labels"][0].startswith("1e")
