@@ -75,16 +75,8 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.005):
     raise AssertionError(f"condition not met within {timeout}s")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers) every browser test goes to one worker:
-    two Chromiums and two servers on a 2-core machine would starve each other, while the
-    single-threaded phenomena tests run beside them."""
-    for item in items:
-        if item.get_closest_marker("ui"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def built(study):
     """The study after build(): ready to step and snapshot."""
     study.build()
     return study
+
