@@ -1,0 +1,121 @@
+"""Loss landscapes of a model: 2-D slices L(θ + α d₁ + β d₂), the directions that span them,
+1-D interpolation from the initial weights, and sharpness (the top Hessian eigenvalue).
+
+Directions are dicts name → tensor shaped like the model's parameters. The grid is evaluated
+with `torch.func.functional_call` under `vmap`, a chunk of grid points at a time, so one call
+covers many points without holding them all in memory.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.func import functional_call, vmap
+
+Params = dict[str, torch.Tensor]
+
+
+def parameters_of(model: torch.nn.Module) -> Params:
+    return {name: p.detach() for name, p in model.named_parameters()}
+
+
+def filter_normalized_direction(params: Params, generator: torch.Generator | None = None) -> Params:
+    """A random Gaussian direction with each filter (row along dim 0) rescaled to the norm of the
+    same filter of the weights (Li et al. 2018), so the slice does not depend on how the weights
+    are scaled. Biases and other 1-D parameters get no component, as in the paper."""
+    direction = {}
+    for name, w in params.items():
+        if w.ndim < 2:
+            direction[name] = torch.zeros_like(w)
+            continue
+        d = torch.randn(w.shape, generator=generator, dtype=w.dtype).to(w.device)
+        rows_d = d.reshape(len(d), -1).norm(dim=1)
+        rows_w = w.reshape(len(w), -1).norm(dim=1)
+        direction[name] = d * (rows_w / rows_d.clamp_min(1e-12)).reshape(-1, *[1] * (w.ndim - 1))
+    return direction
+
+
+def flatten(params: Params) -> torch.Tensor:
+    return torch.cat([p.reshape(-1) for p in params.values()])
+
+
+def unflatten(vector: torch.Tensor, like: Params) -> Params:
+    out, start = {}, 0
+    for name, p in like.items():
+        out[name] = vector[start:start + p.numel()].reshape(p.shape)
+        start += p.numel()
+    return out
+
+
+def pca_directions(trajectory: list[Params]) -> tuple[Params, Params, np.ndarray, np.ndarray]:
+    """The top two principal directions of the trajectory's steps away from its last point, and
+    the explained variance ratio of each; returns (d₁, d₂, coordinates (T, 2) of every recorded
+    point in that plane around the last point, explained (2,))."""
+    flat = torch.stack([flatten(p) for p in trajectory])                    # (T, P)
+    offsets = flat - flat[-1]
+    _, s, vt = torch.linalg.svd(offsets, full_matrices=False)
+    components = vt[:2] if len(vt) >= 2 else torch.cat([vt, torch.zeros_like(vt)])[:2]
+    coordinates = (offsets @ components.T).numpy()
+    variance = (s ** 2) / (s ** 2).sum().clamp_min(1e-30)
+    explained = np.pad(variance[:2].numpy(), (0, max(0, 2 - len(variance))))
+    return (unflatten(components[0], trajectory[-1]), unflatten(components[1], trajectory[-1]),
+            coordinates, explained)
+
+
+def loss_slice(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], torch.Tensor], inputs: tuple,
+               d1: Params, d2: Params, alphas: np.ndarray, betas: np.ndarray, chunk: int = 256,
+               center: Params | None = None) -> np.ndarray:
+    """(len(betas), len(alphas)) losses at θ + α d₁ + β d₂ (θ: `center`, by default the model's
+    parameters); `loss_of_output(model(*inputs))` is the loss."""
+    theta = center if center is not None else parameters_of(model)
+    buffers = {name: b for name, b in model.named_buffers()}
+    a, b = np.meshgrid(np.asarray(alphas, dtype=np.float32), np.asarray(betas, dtype=np.float32))
+    grid = torch.as_tensor(np.stack([a.ravel(), b.ravel()], axis=1))
+    device = next(iter(theta.values())).device
+
+    def loss_at(coefficients: torch.Tensor) -> torch.Tensor:
+        params = {name: theta[name] + coefficients[0] * d1[name] + coefficients[1] * d2[name] for name in theta}
+        return loss_of_output(functional_call(model, {**params, **buffers}, inputs))
+
+    losses = []
+    with torch.no_grad():
+        for start in range(0, len(grid), chunk):
+            losses.append(vmap(loss_at)(grid[start:start + chunk].to(device)).cpu())
+    return torch.cat(losses).reshape(a.shape).numpy()
+
+
+def interpolation(model: torch.nn.Module, loss_of_output: Callable, inputs: tuple, start: Params,
+                  steps: int = 41, end: Params | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Losses along θ(t) = (1 − t) start + t end for t ∈ [0, 1] (end: the current weights)."""
+    end = end if end is not None else parameters_of(model)
+    direction = {name: end[name] - start[name] for name in end}
+    zeros = {name: torch.zeros_like(p) for name, p in end.items()}
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)
+    losses = loss_slice(model, loss_of_output, inputs, direction, zeros, t, np.zeros(1), center=start)[0]
+    return t, losses
+
+
+def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], params: Params,
+                           iterations: int = 50, generator: torch.Generator | None = None,
+                           tol: float = 1e-5) -> float:
+    """The largest-magnitude eigenvalue of ∇²L at `params` by power iteration on Hessian-vector
+    products (double backward; the Hessian is never formed). Against 2 / lr it tells whether
+    training sits at the edge of stability."""
+    names = list(params)
+    leaves = [params[n].detach().clone().requires_grad_(True) for n in names]
+    loss = loss_of_params(dict(zip(names, leaves)))
+    grads = torch.autograd.grad(loss, leaves, create_graph=True)
+    vector = [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in leaves]
+    norm = torch.sqrt(sum((v ** 2).sum() for v in vector))
+    vector = [v / norm for v in vector]
+    eigenvalue = 0.0
+    for _ in range(iterations):
+        hv = torch.autograd.grad(grads, leaves, grad_outputs=vector, retain_graph=True)
+        new = float(sum((h * v).sum() for h, v in zip(hv, vector)))      # Rayleigh quotient
+        norm = torch.sqrt(sum((h ** 2).sum() for h in hv)).clamp_min(1e-30)
+        vector = [h / norm for h in hv]
+        if abs(new - eigenvalue) <= tol * max(1.0, abs(new)):
+            return new
+        eigenvalue = new
+    return eigenvalue

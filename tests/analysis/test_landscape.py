@@ -1,0 +1,93 @@
+"""Loss-landscape tools on models whose answers are known. Run: pytest tests/analysis/test_landscape.py"""
+import numpy as np
+import pytest
+import torch
+
+from sandbox.analysis.landscape import (filter_normalized_direction, flatten, interpolation, loss_slice,
+                                        parameters_of, pca_directions, top_hessian_eigenvalue, unflatten)
+
+
+def least_squares_model(seed=0):
+    """A linear model at the exact least-squares optimum: the loss is a convex quadratic in θ."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(64, 3, generator=generator)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.1 * torch.randn(64, 1, generator=generator)
+    model = torch.nn.Linear(3, 1)
+    design = torch.cat([x, torch.ones(64, 1)], dim=1)
+    solution = torch.linalg.lstsq(design, y).solution
+    with torch.no_grad():
+        model.weight.copy_(solution[:3].T)
+        model.bias.copy_(solution[3])
+    return model, x, y
+
+
+def test_a_slice_through_the_optimum_of_a_convex_quadratic_is_a_paraboloid_with_its_minimum_at_the_centre():
+    model, x, y = least_squares_model()
+    generator = torch.Generator().manual_seed(1)
+    d1 = {n: torch.randn(p.shape, generator=generator) for n, p in model.named_parameters()}
+    d2 = {n: torch.randn(p.shape, generator=generator) for n, p in model.named_parameters()}
+    grid = np.linspace(-1, 1, 21)
+    loss = loss_slice(model, lambda out: ((out - y) ** 2).mean(), (x,), d1, d2, grid, grid, chunk=50)
+    assert loss.shape == (21, 21)
+    assert np.unravel_index(loss.argmin(), loss.shape) == (10, 10)
+    # A quadratic: second differences along a line are constant.
+    row = loss[10]
+    second = np.diff(row, 2)
+    np.testing.assert_allclose(second, second.mean(), rtol=1e-3)
+    # And the slice agrees with evaluating the model directly at one grid point.
+    with torch.no_grad():
+        shifted = torch.nn.Linear(3, 1)
+        shifted.weight.copy_(model.weight + 0.5 * d1["weight"] - 1.0 * d2["weight"])
+        shifted.bias.copy_(model.bias + 0.5 * d1["bias"] - 1.0 * d2["bias"])
+        direct = float(((shifted(x) - y) ** 2).mean())
+    assert loss[0, 15] == pytest.approx(direct, rel=1e-5)
+
+
+def test_filter_normalization_matches_each_filters_norm_and_skips_biases():
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    params = parameters_of(model)
+    d = filter_normalized_direction(params, torch.Generator().manual_seed(0))
+    for name, w in params.items():
+        if w.ndim == 2:
+            np.testing.assert_allclose(d[name].norm(dim=1).numpy(), w.norm(dim=1).numpy(), rtol=1e-5)
+        else:
+            assert torch.count_nonzero(d[name]) == 0
+
+
+def test_pca_of_a_straight_line_trajectory_recovers_its_direction():
+    start = {"w": torch.zeros(4, 3), "b": torch.zeros(3)}
+    step = {"w": torch.randn(4, 3, generator=torch.Generator().manual_seed(2)), "b": torch.ones(3)}
+    trajectory = [{k: start[k] + t * step[k] for k in start} for t in np.linspace(0, 1, 12)]
+    d1, _, coordinates, explained = pca_directions(trajectory)
+    cosine = torch.nn.functional.cosine_similarity(flatten(d1), flatten(step), dim=0)
+    assert abs(float(cosine)) == pytest.approx(1.0, abs=1e-5)
+    assert explained[0] == pytest.approx(1.0, abs=1e-6)
+    assert coordinates[-1] == pytest.approx([0.0, 0.0], abs=1e-6)               # around the last point
+
+
+def test_power_iteration_matches_the_explicit_hessian_of_a_small_model():
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(32, 3, generator=generator), torch.randn(32, 1, generator=generator)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    params = parameters_of(model)
+
+    def loss_of(p):
+        return ((torch.func.functional_call(model, p, (x,)) - y) ** 2).mean()
+
+    flat = flatten(params).clone()
+    hessian = torch.autograd.functional.hessian(lambda v: loss_of(unflatten(v, params)), flat)
+    eigenvalues = torch.linalg.eigvalsh(hessian)
+    largest = float(eigenvalues[eigenvalues.abs().argmax()])
+    estimate = top_hessian_eigenvalue(loss_of, params, iterations=500, generator=torch.Generator().manual_seed(1),
+                                      tol=1e-9)
+    assert estimate == pytest.approx(largest, rel=1e-3)
+
+
+def test_interpolation_runs_from_the_start_to_the_current_weights():
+    model, x, y = least_squares_model()
+    start = {n: torch.zeros_like(p) for n, p in parameters_of(model).items()}
+    t, losses = interpolation(model, lambda out: ((out - y) ** 2).mean(), (x,), start, steps=11)
+    assert t[0] == 0 and t[-1] == 1
+    assert losses[0] == pytest.approx(float((y ** 2).mean()), rel=1e-5)           # the zero model
+    assert losses[-1] == pytest.approx(float(((model(x) - y) ** 2).mean().detach()), rel=1e-5)
+    assert np.all(np.diff(losses) <= 1e-6)                       # convex with its minimum at the end
