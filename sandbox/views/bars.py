@@ -33,8 +33,9 @@ class Bars(View):
                                 source=self.source)
         if y_range is not None:             # fixed (e.g. overlaps in [−1, 1]: bars may point down)
             self.figure.y_range = Range1d(*y_range)
+        elif reference_key:                 # its end follows bars and ticks in update()
+            self.figure.y_range = Range1d(0, 1)
         else:
-            self.figure.y_range = Range1d(0, 1) if reference_key else self.figure.y_range
             self.figure.y_range.start = 0
         self.figure.xaxis.ticker.min_interval = 1      # bars sit on integers: no ticks at 0.5
 

@@ -24,10 +24,6 @@ vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
 HEIGHT_SHARE = 0.6   # the surface's height range, as a share of the plane's larger side
 
 
-def _grid_points(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    return np.c_[x.ravel(order="F"), y.ravel(order="F"), z.ravel(order="F")]
-
-
 def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
     return np.linspace(low, high, count)
 
@@ -43,7 +39,7 @@ class Surface3D(View):
         super().__init__(**params)
         self.surface_key, self.path_key, self.log_z = surface_key, path_key, log_z
         self.keys = (surface_key, path_key)
-        self.title, self.axis_labels, self.height = title, axis_labels, height
+        self.title, self.axis_labels = title, axis_labels
         self.plotter = pv.Plotter(off_screen=True)
         self.plotter.set_background("white")
         x0, x1, y0, y1 = extent
@@ -93,7 +89,6 @@ class Surface3D(View):
         key = surface.tobytes()
         if key != self._shown:
             self._shown = key
-            ny, nx = x.shape
             grid = pv.StructuredGrid(x, y, scale(h))
             grid["value"] = h.ravel(order="F")
             self.mesh.copy_from(grid)
@@ -134,10 +129,10 @@ class Surface3D(View):
         zt = (values - low) / (high - low) * span
         fmt = (lambda v: f"1e{v:.1f}") if self.log_z else (lambda v: f"{v:.3g}")
         return {"xticker": ticker(xt, [f"{v:.2g}" for v in xt], self.axis_labels[0]),
-                          "yticker": ticker(yt, [f"{v:.2g}" for v in yt], self.axis_labels[1]),
-                          "zticker": ticker(zt, [fmt(v) for v in values], self.axis_labels[2]),
-                          "origin": [float(x.min()), float(y.min()), 0.0], "fontsize": 12, "digits": 2,
-                          "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
+                "yticker": ticker(yt, [f"{v:.2g}" for v in yt], self.axis_labels[1]),
+                "zticker": ticker(zt, [fmt(v) for v in values], self.axis_labels[2]),
+                "origin": [float(x.min()), float(y.min()), 0.0], "fontsize": 12, "digits": 2,
+                "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
 
     def reset(self) -> None:
         self._shown = None
