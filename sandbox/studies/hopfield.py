@@ -192,12 +192,14 @@ class HopfieldStudy(Study):
         self.plane = torch.stack([a, b])
         self.landscape = recall.energy_plane(self.net, a, b, LANDSCAPE_GRID)
         self.path: list[tuple[float, float, float]] = []
-        self._extend_path()
+        self._record_state()
 
-    def _extend_path(self) -> None:
+    def _record_state(self) -> None:
+        """Record the state's energy (the step's return value) and its place on the plane."""
+        self.energy = float(self.net.energy(self.state)[0])
         if len(self.path) < PATH_LIMIT:
             x, y = recall.plane_coordinates(self.state.cpu(), *self.plane.cpu())[0]
-            self.path.append((float(x), float(y), float(self.net.energy(self.state)[0])))
+            self.path.append((float(x), float(y), self.energy))
 
     def _curves(self) -> dict[str, _Curve]:
         c = self.config
@@ -222,7 +224,7 @@ class HopfieldStudy(Study):
         started = time.perf_counter()
         if not self.converged:
             self._iterate()
-            self._extend_path()
+            self._record_state()
         pending = [(curve, key) for curve, key in self.curves.values() if not curve.done]
         budget = self.config.frame_ms / 1000
         for curve, key in pending:
@@ -242,7 +244,7 @@ class HopfieldStudy(Study):
             self.finished_message = (f"Retrieval converged (overlap {self._target_overlap():.2f})"
                                      + (" and the capacity and basin curves are measured." if self.curves else ".")
                                      + " Change the query, or press Reset.")
-        return float(self.net.energy(self.state)[0])
+        return self.energy
 
     def _iterate(self) -> None:
         if isinstance(self.net, ModernHopfield):
@@ -330,3 +332,4 @@ class HopfieldStudy(Study):
         self.query = state["query"].to(self.device)
         if "path" in state:
             self.path = [tuple(row) for row in state["path"].tolist()]
+        self.energy = float(self.net.energy(self.state)[0])
