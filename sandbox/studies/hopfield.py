@@ -225,20 +225,18 @@ class HopfieldStudy(Study):
         if not self.converged:
             self._iterate()
             self._record_state()
+        deadline = started + self.config.frame_ms / 1000
         pending = [(curve, key) for curve, key in self.curves.values() if not curve.done]
-        budget = self.config.frame_ms / 1000
-        for curve, key in pending:
-            while not curve.done:
-                curve.advance()
-                if curve.done:
-                    FINISHED.put(key, curve.ys)
-                if time.perf_counter() - started >= budget:
-                    break
-            if time.perf_counter() - started >= budget:
+        while pending:                       # at least one point per step, more while time is left
+            curve, key = pending[0]
+            curve.advance()
+            if curve.done:
+                FINISHED.put(key, curve.ys)
+                pending.pop(0)
+            if time.perf_counter() >= deadline:
                 break
-        pending = any(not curve.done for curve, _ in self.curves.values())
         if not pending and not self.converged:
-            time.sleep(max(0.0, budget - (time.perf_counter() - started)))   # the animation's pace
+            time.sleep(max(0.0, deadline - time.perf_counter()))   # the animation's pace
         if self.converged and not pending:
             self.finished = True
             self.finished_message = (f"Retrieval converged (overlap {self._target_overlap():.2f})"
