@@ -274,7 +274,7 @@ class HopfieldStudy(Study):
 
     # ---- observe ---------------------------------------------------------------
     def capture(self) -> dict:
-        return {"state": self.state.detach().cpu().clone(), "changed": self.changed,
+        return {"state": self.state.detach().cpu().clone(), "energy": self.energy, "changed": self.changed,
                 "path": np.asarray(self.path, dtype=np.float32),
                 "converged": self.converged,
                 "curves": {name: curve.ys.copy() for name, (curve, _) in self.curves.items()}}
@@ -287,7 +287,7 @@ class HopfieldStudy(Study):
         scalars = {
             "overlap.target": float(m[c.target]),
             "overlap.best_other": float(np.abs(others).max()) if len(others) else 0.0,
-            "energy": float(self.net.energy(state.to(self.device))[0]),
+            "energy": captured["energy"],
             "changed": float(captured["changed"]),
             "converged": float(captured["converged"]),
         }
