@@ -4,9 +4,10 @@ import panel as pn
 
 from sandbox.studies.associative_memory import DIMS, AssociativeMemoryStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Curves, Image, Scatter
 
-pn.extension(notifications=False)
+pn.extension("vtk", notifications=False)
 
 INTRO = """**Scaling laws for associative memories.** Each token x (drawn with Zipf probability
 p(x) ∝ x^(−α)) must be mapped to its class by a learned d × d matrix W between fixed random
@@ -29,10 +30,12 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                                              "(left) come first; only the big memories reach far into the tail.")
     loss = Curves("Loss and exponent", {"loss.d64": "loss (d = 64)", "scaling.exponent": "power-law exponent"},
                   description="The exponent is the slope of log error against log d.")
-    views = [errors, scaling, recalled, loss]
+    landscape = LandscapeSection("expected loss (all five memories)",
+                                 hover_metrics={"error.d64": "error (d = 64)", "scaling.exponent": "exponent"})
+    views = [errors, scaling, recalled, loss, *landscape.views]
     controller = StudyController(AssociativeMemoryStudy, views, preset=preset, runs_root=runs_root,
-                                 study_params=study_params, snapshot_every=50)
-    rows = [[errors, scaling], [recalled], [loss]]
+                                 study_params=study_params, snapshot_every=50, landscape=True)
+    rows = [[errors, scaling], [recalled], [loss], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Associative memories: scaling laws", intro=INTRO)
 
 

@@ -4,9 +4,10 @@ from bokeh.palettes import Category10_10, Viridis256
 
 from sandbox.studies.clustering import ClusteringStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, Image, LinkedPlanes, Scatter
 
-pn.extension(notifications=False)
+pn.extension("vtk", notifications=False)
 
 INTRO = """**Clustering heads.** Each sequence of T tokens in Z_p is labelled by the sum of the tokens
 at a few positions S, mod p. Token and position embeddings live in the plane, so everything the
@@ -69,10 +70,12 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     per_class = Bars("acc.per_class", "Test accuracy per class", x_label="class", first_x=0)
     views = [accuracy, loss, structure, clusters, planes, regions, by_target, influence, attention_map, mixing,
              tokens, per_class]
+    landscape = LandscapeSection("train loss", hover_metrics={"loss.train": "train loss", "acc.test": "test accuracy"})
+    views += landscape.views
     controller = StudyController(ClusteringStudy, views, preset=preset, runs_root=runs_root,
-                                 study_params=study_params, snapshot_every=50)
+                                 study_params=study_params, snapshot_every=50, landscape=True)
     rows = [[accuracy, loss], [structure, clusters], [planes], [regions, by_target], [influence, attention_map],
-            [mixing, tokens, per_class]]
+            [mixing, tokens, per_class], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Clustering heads", intro=INTRO)
 
 

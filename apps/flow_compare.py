@@ -26,7 +26,7 @@ def run_column(controller: StudyController, size: int = 400) -> list:
     shares = Bars("modes.shares", "Generated samples per mode", x_label="mode", y_label="share", first_x=0,
                   reference_key="modes.weights", missing="this target has no modes", height=200,
                   description="Black ticks: the data's mass per mode.")
-    controller.views.extend([flow, quality, paths, shares])
+    controller.add_views(flow, quality, paths, shares)
     return [flow, quality, paths, shares]
 
 

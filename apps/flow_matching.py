@@ -3,10 +3,11 @@ import panel as pn
 
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, LinkedPlanes, Scatter
 from sandbox.views.flow_at_time import FlowAtTime
 
-pn.extension(notifications=False)
+pn.extension("vtk", notifications=False)
 
 INTRO = """**Flow matching.** A small network learns a velocity field v(x, t) that carries samples
 of a *source* (t = 0) onto the *target* data (t = 1), trained on straight lines between source and
@@ -48,9 +49,11 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     by_nfe = Scatter("quality.nfe", "quality.energy_by_nfe", "Quality vs number of function evaluations",
                      x_label="NFE (solver steps × evaluations)", y_label="energy distance", line=True, log_x=True,
                      log_y=True, description="The same model sampled with more or fewer steps of the chosen solver.")
-    views = [flow, linked, loss, quality, paths, modes, shares, by_nfe]
+    landscape = LandscapeSection("flow-matching loss", hover_metrics={"loss.train": "loss",
+                                                                       "quality.energy": "energy distance"})
+    views = [flow, linked, loss, quality, paths, modes, shares, by_nfe, *landscape.views]
     controller = StudyController(FlowStudy, views, preset=preset, runs_root=runs_root, study_params=study_params,
-                                 snapshot_every=100)
+                                 snapshot_every=100, landscape=True)
     # Clicks on the plane place blobs of the "drawn" source; they apply on Reset like any setting.
     def add_blob(event):
         controller.settings.blobs = [*controller.settings.blobs, event.new]
@@ -59,7 +62,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     flow.param.watch(add_blob, "clicked")
     controller.settings.param.watch(lambda e: flow.show_blobs(e.new), "blobs")
     flow.show_blobs(controller.settings.blobs)
-    rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe]]
+    rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Flow matching in 2-D", intro=INTRO)
 
 

@@ -5,9 +5,10 @@ from bokeh.palettes import RdBu11
 
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, Image, Scatter
 
-pn.extension(notifications=False)
+pn.extension("vtk", notifications=False)
 
 INTRO = """**Grokking.** A small network sees 30% of the table *a + b mod p*. Train accuracy hits 100%
 within ~100 steps (memorisation); test accuracy stays at chance, then rises hundreds of steps
@@ -53,12 +54,15 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                                    "tuned to frequency k then shows one smooth period along each axis (in natural "
                                    "order, a fine plaid for large k).")
     neuron_spectrum = Bars("neuron.spectrum", "Selected neuron's spectrum", y_label="energy")
+    landscape = LandscapeSection("train loss", hover_metrics={"loss.train": "train loss", "loss.test": "test loss",
+                                                              "acc.test": "test accuracy"})
     views = [accuracy, loss, norm, sparsity, spectrum, per_frequency, neurons, phases, grid, activation,
-             neuron_spectrum]
-    controller = StudyController(GrokkingStudy, views, preset=preset, runs_root=runs_root, study_params=study_params)
+             neuron_spectrum, *landscape.views]
+    controller = StudyController(GrokkingStudy, views, preset=preset, runs_root=runs_root, study_params=study_params,
+                                 landscape=True)
     neurons.param.watch(lambda e: controller.select("selected_neuron", e.new), "selected_row")
     rows = [[accuracy, loss], [norm, sparsity], [spectrum, per_frequency], [neurons, phases],
-            [grid, activation, neuron_spectrum]]
+            [grid, activation, neuron_spectrum], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Grokking on modular addition", intro=INTRO)
 
 

@@ -7,13 +7,44 @@ covers many points without holding them all in memory.
 """
 from __future__ import annotations
 
-from typing import Callable
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
 Params = dict[str, torch.Tensor]
+
+# Samples in a probe's fixed batch: enough for a smooth loss, few enough that a 41 × 41 slice
+# (1681 evaluations) takes seconds on a CPU core.
+PROBE_SAMPLES = 512
+
+
+@dataclass
+class LandscapeProbe:
+    """The loss a landscape slices: `loss_of_output(model(*inputs))` on a fixed batch. `model` is a
+    private copy of the study's module; only its structure and buffers are used, the parameters
+    come from the weights being probed."""
+
+    model: torch.nn.Module
+    inputs: tuple
+    loss_of_output: Callable[[Any], torch.Tensor]
+    label: str = "loss"
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self):
+        self.model = copy.deepcopy(self.model).requires_grad_(False)
+        self.names = tuple(name for name, _ in self.model.named_parameters())
+
+    def parameters(self, weights: dict[str, torch.Tensor]) -> Params:
+        """The trainable tensors of a captured state dict, in the model's order."""
+        return {name: weights[name] for name in self.names}
+
+    def loss_of_params(self, params: Params) -> torch.Tensor:
+        buffers = dict(self.model.named_buffers())
+        return self.loss_of_output(functional_call(self.model, {**params, **buffers}, self.inputs))
 
 
 def parameters_of(model: torch.nn.Module) -> Params:
@@ -52,15 +83,22 @@ def pca_directions(trajectory: list[Params]) -> tuple[Params, Params, np.ndarray
     """The top two principal directions of the trajectory's steps away from its last point, and
     the explained variance ratio of each; returns (d₁, d₂, coordinates (T, 2) of every recorded
     point in that plane around the last point, explained (2,))."""
-    flat = torch.stack([flatten(p) for p in trajectory])                    # (T, P)
+    components, coordinates, explained = pca_components(torch.stack([flatten(p) for p in trajectory]))
+    return (unflatten(components[0], trajectory[-1]), unflatten(components[1], trajectory[-1]),
+            coordinates, explained)
+
+
+def pca_components(flat: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """`flat` (T, P): recorded weights, one row per point. Returns the top two unit principal
+    directions (2, P) of the offsets from the last row, the coordinates (T, 2) of every row in
+    that plane and the share of the offsets' variance each direction explains (2,)."""
     offsets = flat - flat[-1]
     _, s, vt = torch.linalg.svd(offsets, full_matrices=False)
     components = vt[:2] if len(vt) >= 2 else torch.cat([vt, torch.zeros_like(vt)])[:2]
     coordinates = (offsets @ components.T).numpy()
     variance = (s ** 2) / (s ** 2).sum().clamp_min(1e-30)
     explained = np.pad(variance[:2].numpy(), (0, max(0, 2 - len(variance))))
-    return (unflatten(components[0], trajectory[-1]), unflatten(components[1], trajectory[-1]),
-            coordinates, explained)
+    return components, coordinates, explained
 
 
 def loss_slice(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], torch.Tensor], inputs: tuple,
@@ -68,11 +106,19 @@ def loss_slice(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], 
                center: Params | None = None) -> np.ndarray:
     """(len(betas), len(alphas)) losses at θ + α d₁ + β d₂ (θ: `center`, by default the model's
     parameters); `loss_of_output(model(*inputs))` is the loss."""
+    a, b = np.meshgrid(np.asarray(alphas, dtype=np.float32), np.asarray(betas, dtype=np.float32))
+    points = np.stack([a.ravel(), b.ravel()], axis=1)
+    return losses_at(model, loss_of_output, inputs, d1, d2, points, chunk, center).reshape(a.shape)
+
+
+def losses_at(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], torch.Tensor], inputs: tuple,
+              d1: Params, d2: Params, points: np.ndarray, chunk: int = 256,
+              center: Params | None = None) -> np.ndarray:
+    """Losses at θ + α d₁ + β d₂ for each row (α, β) of `points` (n, 2), `chunk` rows per vmap call."""
     theta = center if center is not None else parameters_of(model)
     buffers = {name: b for name, b in model.named_buffers()}
-    a, b = np.meshgrid(np.asarray(alphas, dtype=np.float32), np.asarray(betas, dtype=np.float32))
-    grid = torch.as_tensor(np.stack([a.ravel(), b.ravel()], axis=1))
     device = next(iter(theta.values())).device
+    grid = torch.as_tensor(np.asarray(points, dtype=np.float32).reshape(-1, 2))
 
     def loss_at(coefficients: torch.Tensor) -> torch.Tensor:
         params = {name: theta[name] + coefficients[0] * d1[name] + coefficients[1] * d2[name] for name in theta}
@@ -81,8 +127,18 @@ def loss_slice(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], 
     losses = []
     with torch.no_grad():
         for start in range(0, len(grid), chunk):
-            losses.append(vmap(loss_at)(grid[start:start + chunk].to(device)).cpu())
-    return torch.cat(losses).reshape(a.shape).numpy()
+            losses.append(vmap(loss_at)(grid[start:start + chunk].to(device)).float().cpu())
+    return torch.cat(losses).numpy() if losses else np.zeros(0, dtype=np.float32)
+
+
+def project(offsets: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor) -> np.ndarray:
+    """Coordinates (n, 2) of flat offsets (n, P) in the plane spanned by flat d₁, d₂: least squares,
+    since filter-normalized random directions are neither unit nor orthogonal."""
+    basis = torch.stack([d1, d2])                                            # (2, P)
+    gram = basis @ basis.T
+    gram = gram + 1e-12 * torch.eye(2, dtype=gram.dtype) * gram.diagonal().max().clamp_min(1e-30)
+    rhs = offsets @ basis.T                                                  # (n, 2)
+    return torch.linalg.solve(gram, rhs.T).T.numpy()
 
 
 def interpolation(model: torch.nn.Module, loss_of_output: Callable, inputs: tuple, start: Params,
@@ -99,23 +155,36 @@ def interpolation(model: torch.nn.Module, loss_of_output: Callable, inputs: tupl
 def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], params: Params,
                            iterations: int = 50, generator: torch.Generator | None = None,
                            tol: float = 1e-5) -> float:
-    """The largest-magnitude eigenvalue of ∇²L at `params` by power iteration on Hessian-vector
-    products (double backward; the Hessian is never formed). Against 2 / lr it tells whether
-    training sits at the edge of stability."""
+    """The largest eigenvalue of ∇²L at `params` (the sharpness) by power iteration on
+    Hessian-vector products (double backward; the Hessian is never formed). Against 2 / lr it
+    tells whether training sits at the edge of stability.
+
+    Power iteration finds the eigenvalue of largest magnitude; near a saddle that one is negative,
+    and a second pass on ∇²L − λ I (whose largest-magnitude eigenvalue is then λ_max − λ) finds
+    the largest one."""
     names = list(params)
     leaves = [params[n].detach().clone().requires_grad_(True) for n in names]
-    loss = loss_of_params(dict(zip(names, leaves)))
-    grads = torch.autograd.grad(loss, leaves, create_graph=True)
-    vector = [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in leaves]
-    norm = torch.sqrt(sum((v ** 2).sum() for v in vector))
-    vector = [v / norm for v in vector]
-    eigenvalue = 0.0
-    for _ in range(iterations):
-        hv = torch.autograd.grad(grads, leaves, grad_outputs=vector, retain_graph=True)
-        new = float(sum((h * v).sum() for h, v in zip(hv, vector)))      # Rayleigh quotient
-        norm = torch.sqrt(sum((h ** 2).sum() for h in hv)).clamp_min(1e-30)
-        vector = [h / norm for h in hv]
-        if abs(new - eigenvalue) <= tol * max(1.0, abs(new)):
-            return new
-        eigenvalue = new
-    return eigenvalue
+    grads = torch.autograd.grad(loss_of_params(dict(zip(names, leaves))), leaves, create_graph=True)
+
+    def hvp(vector: list[torch.Tensor]) -> list[torch.Tensor]:
+        return list(torch.autograd.grad(grads, leaves, grad_outputs=vector, retain_graph=True))
+
+    def power(shift: float) -> float:
+        vector = [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in leaves]
+        norm = torch.sqrt(sum((v ** 2).sum() for v in vector))
+        vector = [v / norm for v in vector]
+        eigenvalue = 0.0
+        for step in range(iterations):
+            hv = [h - shift * v for h, v in zip(hvp(vector), vector)]
+            new = float(sum((h * v).sum() for h, v in zip(hv, vector)))      # Rayleigh quotient
+            norm = torch.sqrt(sum((h ** 2).sum() for h in hv)).clamp_min(1e-30)
+            vector = [h / norm for h in hv]
+            if step >= 2 and abs(new - eigenvalue) <= tol * abs(new):
+                return new
+            eigenvalue = new
+        return eigenvalue
+
+    largest_magnitude = power(0.0)
+    if largest_magnitude >= 0:
+        return largest_magnitude
+    return power(largest_magnitude) + largest_magnitude

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from .history import History, SnapshotRing
+from .landscape import LandscapeTracker
 from .observer import Observer
 from .snapshot import Mailbox, Snapshot
 from .store import RunRecord, RunStoreError, save_run
@@ -61,10 +62,11 @@ class Runner:
 
     def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
                  history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None,
-                 observe_inline: bool = False):
+                 observe_inline: bool = False, landscape: bool = False):
         """`observe_inline`: build every due snapshot on the training thread (deterministic
         records for the CLI and tests). Otherwise a second thread observes, latest-wins,
-        and the training loop only pays for a weight copy."""
+        and the training loop only pays for a weight copy. `landscape`: keep a loss landscape of
+        the run (studies with a `landscape_probe`) on a third thread; snapshots carry it."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.study = study
@@ -90,6 +92,8 @@ class Runner:
         self._built = False
         self.saved_path = None
         self._serial = 0
+        self.landscape = (LandscapeTracker(on_result=self._on_landscape, on_error=self._on_landscape_error)
+                          if landscape else None)
 
     # ---- commands (any thread) -------------------------------------------------
     def start(self) -> None:
@@ -123,6 +127,8 @@ class Runner:
             thread.join(timeout)
         if self._observer is not None:
             self._observer.stop(timeout)
+        if self.landscape is not None:
+            self.landscape.stop(timeout)
         self.state = RunnerState.STOPPED
 
     def wait_observed(self, timeout: float = 30.0) -> bool:
@@ -278,6 +284,9 @@ class Runner:
             self.mailbox.clear()
             self.study.build()
             self._built = True
+            if self.landscape is not None:
+                probe = getattr(self.study, "landscape_probe", lambda: None)()
+                self.landscape.begin(self.run_id, probe)
             self.message = ""
         self._publish()
         return True
@@ -318,7 +327,8 @@ class Runner:
 
     def _publish(self) -> None:
         """Capture now (training thread); observe inline or hand over to the observer."""
-        item = (self.run_id, self.step, self.study.capture())
+        training = self.state == RunnerState.RUNNING or self._pending_steps > 0
+        item = (self.run_id, self.step, self.study.capture(), training)
         if self.observe_inline:
             self._observe(item)
             return
@@ -327,16 +337,32 @@ class Runner:
         self._observer.submit(item)
 
     def _observe(self, item) -> None:
-        run_id, step, captured = item
+        run_id, step, captured, training = item
         with self._run_lock:
             if run_id != self.run_id:
                 return  # captured before a Reset: that run is gone
-            snap = self._stamp(run_id, step, *self.study.observe(captured))
+            scalars, arrays = self.study.observe(captured)
+            if self.landscape is not None and isinstance(captured, dict) and "weights" in captured:
+                more_scalars, more_arrays = self.landscape.record(
+                    run_id, step, captured["weights"], captured.get("hparams", {}).get("lr", float("nan")), training)
+                scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
+            snap = self._stamp(run_id, step, scalars, arrays)
             self.history.append({"step": float(step), **snap.scalars})
             self.ring.add(snap)
             self.mailbox.put(snap)
         if self.on_snapshot is not None:
             self.on_snapshot(snap)
+
+    def _on_landscape(self) -> None:
+        """A new surface (tracker thread): a paused run shows it now; a running one with its next snapshot."""
+        if self.state in (RunnerState.PAUSED, RunnerState.IDLE) and self._pending_steps == 0:
+            try:
+                self.refresh()
+            except RuntimeError:
+                pass  # stopped meanwhile
+
+    def _on_landscape_error(self, exc: Exception) -> None:
+        self.message = f"The loss landscape could not be computed ({type(exc).__name__}: {exc}); training goes on."
 
     def _stamp(self, run_id: int, step: int, scalars, arrays) -> Snapshot:
         """A Snapshot with the next serial: views show it even at a step they have shown."""

@@ -12,6 +12,7 @@ import param
 import torch
 import torch.nn.functional as F
 
+from ..analysis.landscape import LandscapeProbe
 from ..analysis.memory import power_law_exponent, zipf_error
 from ..models.associative_memory import AssociativeMemories
 from ..runtime.device import resolve_device
@@ -69,6 +70,17 @@ class AssociativeMemoryStudy(TorchStudy):
         self.shadow = self.make_shadow()
         make = torch.optim.Adam if c.optimizer == "adam" else torch.optim.SGD
         self.optimizer = make(self.model.parameters(), lr=c.lr)
+
+    def landscape_probe(self) -> LandscapeProbe:
+        """The population loss of every token, weighted by its Zipf probability, summed over the
+        memories: the objective the batches estimate."""
+        p = self.task.probabilities.to(self.device, torch.float32)
+        labels = self.labels
+
+        def objective(outputs) -> torch.Tensor:
+            return sum(F.cross_entropy(logits, labels, reduction="none") @ p for logits in outputs)
+        return LandscapeProbe(self.model, (self.all_tokens,), objective,
+                              label="expected loss of the five memories (all tokens, Zipf weights)")
 
     def step(self) -> float:
         tokens, labels = self.task.sample(self.config.batch_size, self.generator)

@@ -153,6 +153,11 @@ class TorchStudy(Study):
             if name in group:
                 group[name] = value
 
+    def landscape_probe(self):
+        """The loss the landscape view slices (a `LandscapeProbe` on a fixed batch, built after
+        build()), or None: no landscape for this study."""
+        return None
+
     def capture_extra(self) -> dict:
         """Training-thread values a snapshot reports besides the weights (e.g. the last gradient norm)."""
         return {}

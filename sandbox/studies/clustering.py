@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ..analysis import clustering as metrics
+from ..analysis.landscape import PROBE_SAMPLES, LandscapeProbe
 from ..models.clustering import NORMS, ClusteringTransformer
 from ..runtime.device import resolve_device
 from ..tasks.sparse_modular import CURRICULA, curriculum_level, restrict_to_level, sparse_sum_task
@@ -118,6 +119,11 @@ class ClusteringStudy(TorchStudy):
         self.spikes = metrics.SpikeDetector(c.spike_factor, min_rise=SPIKE_MIN_RISE)
         self.spike_loss = float("nan")   # the largest spiking minibatch loss since the last capture
         self.nonzero_in_s = (x_train[:, list(self.task.S)] != 0).sum(axis=1)
+
+    def landscape_probe(self) -> LandscapeProbe:
+        x, y = self.x_train[:PROBE_SAMPLES], self.y_train[:PROBE_SAMPLES]
+        return LandscapeProbe(self.model, (x,), lambda logits: F.cross_entropy(logits, y),
+                              label=f"train loss ({len(y)} training sequences)")
 
     def _next_indices(self, level: int) -> torch.Tensor:
         """Training rows of the next minibatch: epochs of a seeded permutation, like a shuffling

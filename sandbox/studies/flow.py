@@ -13,6 +13,7 @@ import param
 import torch
 
 from ..analysis import flow as metrics
+from ..analysis.landscape import PROBE_SAMPLES, LandscapeProbe
 from ..models.velocity import METHODS, VelocityMLP, integrate
 from ..runtime.device import resolve_device
 from ..tasks.flow2d import (SOURCES, TARGETS, TARGETS_WITHOUT_MODES, Source, make_target,
@@ -173,6 +174,17 @@ class FlowStudy(TorchStudy):
         self.ema = torch.optim.swa_utils.AveragedModel(
             self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(EMA_DECAY))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+
+    def landscape_probe(self) -> LandscapeProbe:
+        """The CFM loss on one fixed set of (source, held-out target, time) triples: the minibatch
+        loss is random, a slice needs the same loss at every point. The weights sliced are the
+        moving average the views show."""
+        rng = np.random.default_rng(self.config.seed + 3)
+        x0, x1 = (torch.as_tensor(x, device=self.device) for x in self._pairs(PROBE_SAMPLES, rng, "held_out"))
+        t = torch.as_tensor(rng.random(PROBE_SAMPLES, dtype=np.float32), device=self.device)
+        xt, target, scale = (1 - t[:, None]) * x0 + t[:, None] * x1, x1 - x0, self.scale
+        return LandscapeProbe(self.model, (xt, t), lambda v: ((v - target) ** 2).sum(1).mean() / scale ** 2,
+                              label=f"flow-matching loss ({PROBE_SAMPLES} held-out pairs)")
 
     def observed_model(self):
         return self.ema.module

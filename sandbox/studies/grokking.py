@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..analysis import fourier
+from ..analysis.landscape import PROBE_SAMPLES, LandscapeProbe
 from ..models.mlp import ACTIVATIONS, PairMLP
 from ..models.transformer import GrokTransformer
 from ..runtime.device import resolve_device
@@ -100,6 +101,12 @@ class GrokkingStudy(TorchStudy):
         self.train_idx, self.test_idx = as_tensor(self.table.train), as_tensor(self.table.test)
         self.a_train, self.b_train, self.y_train = self.a[self.train_idx], self.b[self.train_idx], self.y[self.train_idx]
         self.train_grid = self.table.is_train_grid
+
+    def landscape_probe(self) -> LandscapeProbe:
+        n = min(PROBE_SAMPLES, len(self.y_train))
+        a, b, y = self.a_train[:n], self.b_train[:n], self.y_train[:n]     # the split is already shuffled
+        return LandscapeProbe(self.model, (a, b), lambda logits: F.cross_entropy(logits, y),
+                              label=f"train loss ({n} training pairs)")
 
     def step(self) -> float:
         logits = self.model(self.a_train, self.b_train)

@@ -35,16 +35,18 @@ class StudyController(Viewer):
 
     def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
                  period_ms: int = 200, snapshot_every: int = 10, study_params: dict | None = None,
-                 array_period_s: float = 0.5, link_url: bool = True, **params):
+                 array_period_s: float = 0.5, link_url: bool = True, landscape: bool = False, **params):
         """`link_url`: read settings from the page's query and keep it in step (off when several
-        controllers share a page: they would overwrite each other's link)."""
+        controllers share a page: they would overwrite each other's link). `landscape`: keep the
+        run's loss landscape (its views read `landscape.*` arrays)."""
         super().__init__(**params)
         self.link_url = link_url
         configure_cpu_threads()  # process-wide: leave a core to the server and the observer
         self.study = study_cls(preset=preset, **(study_params or {}))
         self.study_cls = study_cls
-        self.runner = Runner(self.study, snapshot_every=snapshot_every)
-        self.views = list(views)
+        self.runner = Runner(self.study, snapshot_every=snapshot_every, landscape=landscape)
+        self.views = []
+        self.add_views(*views)
         self.runs_root = Path(runs_root)
         self.period_ms = period_ms
         # Curves stream every tick (a few numbers); whole-array views (images, bars) redraw at
@@ -182,6 +184,23 @@ class StudyController(Viewer):
     def _on_scrub(self, event) -> None:
         if not self._syncing_slider:
             self.scrub_to(event.new)
+
+    def add_views(self, *views) -> None:
+        """Views fed by this controller. A step clicked in any of them (a point of a curve, of a
+        trajectory) is shown by all."""
+        for view in views:
+            self.views.append(view)
+            view.param.watch(self._on_pick, "picked_step", onlychanged=False)
+
+    def _on_pick(self, event) -> None:
+        if event.new is None:
+            return
+        self.scrub_to(event.new)
+        self._syncing_slider = True
+        try:
+            self.time_slider.value = min(max(int(event.new), self.time_slider.start), self.time_slider.end)
+        finally:
+            self._syncing_slider = False
 
     def scrub_to(self, step: int) -> None:
         """Show every view as it was at the recorded step nearest to `step`."""

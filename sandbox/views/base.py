@@ -48,6 +48,8 @@ class View(Viewer):
     """
 
     description = param.String(default="", doc="One sentence under the plot: how to read it.")
+    picked_step = param.Integer(default=None, allow_None=True,
+                                doc="A step the user clicked in this view; the controller shows every view at it.")
     keys: ClassVar[tuple[str, ...]] = ()
 
     def required_keys(self) -> set[str]:

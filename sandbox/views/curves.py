@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, Legend, Span
 
 from ..runtime.history import History
@@ -42,6 +43,16 @@ class Curves(View):
                                       background_fill_alpha=0.6, click_policy="hide"), "center")
         self.marker = Span(location=None, dimension="height", line_color="#444", line_dash="dashed", line_width=1)
         self.figure.add_layout(self.marker)
+        self.figure.add_tools("tap")
+        self.figure.on_event(Tap, self._on_tap)
+
+    def _on_tap(self, event) -> None:
+        """A click picks the recorded step nearest to it: every view then shows that step."""
+        steps = np.asarray(self.source.data["step"], dtype=float)
+        if event.x is None or not len(steps):
+            return
+        distance = np.abs(np.log(steps / event.x)) if self.log_x and event.x > 0 else np.abs(steps - event.x)
+        self.picked_step = int(steps[int(np.argmin(distance))])
 
     @staticmethod
     def _column(key: str) -> str:
@@ -52,6 +63,8 @@ class Curves(View):
 
     def _columns_from(self, rows) -> dict:
         rows = [r for r in rows if not self.log_x or r.get("step", 0) >= 1]  # log axis: step 0 has no place
+        # A row holding none of these series (a metric recorded at other steps) would break the lines.
+        rows = [r for r in rows if any(key in r for key in self.series)]
         data = {"step": np.array([r["step"] for r in rows], dtype=float)}
         for key in self.series:
             data[self._column(key)] = np.array([r.get(key, np.nan) for r in rows], dtype=float)

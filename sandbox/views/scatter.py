@@ -47,6 +47,8 @@ class Scatter(View):
         return {"x": [], "y": [], "c": [], "s": [], "index": [], "label": []}
 
     def update(self, snap) -> None:
+        if not self.required_keys() <= snap.keys():
+            return  # not computed yet (e.g. before a run's first landscape)
         if self.points_key:
             xy = np.asarray(snap.arrays[self.points_key], dtype=float)
             x, y = xy[:, 0], xy[:, 1]

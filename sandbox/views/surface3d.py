@@ -33,10 +33,16 @@ class Surface3D(View):
     the last one marked. `log_z` draws log10 of z (losses)."""
 
     def __init__(self, surface_key: str, path_key: str, title: str, axis_labels=("x", "y", "z"),
-                 log_z: bool = False, height: int = 440, extent=(-1.0, 1.0, -1.0, 1.0), **params):
+                 log_z: bool = False, height: int = 440, extent=(-1.0, 1.0, -1.0, 1.0),
+                 status=None, waiting: str = "", **params):
         """`extent` (x0, x1, y0, y1): where the surface is expected. The empty scene covers it, so
-        the browser's first camera fit (made before any data arrives) already frames the surface."""
+        the browser's first camera fit (made before any data arrives) already frames the surface.
+        `status(snap) -> str`: a line under the title about the surface shown; `waiting`: that
+        line while snapshots carry no surface yet (e.g. while the first one is computed)."""
         super().__init__(**params)
+        self.status_of, self.waiting = status, waiting
+        self.status = pn.pane.Markdown(waiting, margin=(0, 10), styles={"font-size": "12px", "color": "#555"},
+                                       css_classes=["sandbox-surface3d-status"])
         self.surface_key, self.path_key, self.log_z = surface_key, path_key, log_z
         self.keys = (surface_key, path_key)
         self.title, self.axis_labels = title, axis_labels
@@ -79,6 +85,11 @@ class Surface3D(View):
         return np.log10(np.maximum(z, 1e-12)) if self.log_z else z
 
     def update(self, snap) -> None:
+        if self.surface_key not in snap.arrays:
+            self.status.object = self.waiting
+            return
+        if self.status_of is not None:
+            self.status.object = self.status_of(snap)
         surface = np.asarray(snap.arrays[self.surface_key], dtype=float)
         path = np.asarray(snap.arrays[self.path_key], dtype=float).reshape(-1, 3)
         x, y, z = surface
@@ -136,10 +147,11 @@ class Surface3D(View):
 
     def reset(self) -> None:
         self._shown = None
+        self.status.object = self.waiting
 
     def __panel__(self):
         header = pn.pane.Markdown(f"**{self.title}**", margin=(0, 10), styles={"font-size": "13px"})
-        parts = [header, self.pane, pn.pane.Bokeh(self.colorbar, sizing_mode="stretch_width")]
+        parts = [header, *([self.status] if self.status_of or self.waiting else []), self.pane, pn.pane.Bokeh(self.colorbar, sizing_mode="stretch_width")]
         if self.description:
             parts.append(self._caption(margin=(0, 10)))
         return pn.Column(*parts, sizing_mode="stretch_width")

@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from sandbox.analysis.landscape import (filter_normalized_direction, flatten, interpolation, loss_slice,
-                                        parameters_of, pca_directions, top_hessian_eigenvalue, unflatten)
+from sandbox.analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation,
+                                        loss_slice, losses_at, parameters_of, pca_directions, project,
+                                        top_hessian_eigenvalue, unflatten)
 
 
 def least_squares_model(seed=0):
@@ -77,7 +78,7 @@ def test_power_iteration_matches_the_explicit_hessian_of_a_small_model():
     flat = flatten(params).clone()
     hessian = torch.autograd.functional.hessian(lambda v: loss_of(unflatten(v, params)), flat)
     eigenvalues = torch.linalg.eigvalsh(hessian)
-    largest = float(eigenvalues[eigenvalues.abs().argmax()])
+    largest = float(eigenvalues.max())
     estimate = top_hessian_eigenvalue(loss_of, params, iterations=500, generator=torch.Generator().manual_seed(1),
                                       tol=1e-9)
     assert estimate == pytest.approx(largest, rel=1e-3)
@@ -91,3 +92,35 @@ def test_interpolation_runs_from_the_start_to_the_current_weights():
     assert losses[0] == pytest.approx(float((y ** 2).mean()), rel=1e-5)           # the zero model
     assert losses[-1] == pytest.approx(float(((model(x) - y) ** 2).mean().detach()), rel=1e-5)
     assert np.all(np.diff(losses) <= 1e-6)                       # convex with its minimum at the end
+
+
+def test_at_a_saddle_the_sharpness_is_the_largest_eigenvalue_not_the_largest_magnitude():
+    curvature = torch.tensor([-5.0, 2.0, 1.0])           # ∇²L = diag(-5, 2, 1): a saddle
+    params = {"w": torch.tensor([0.3, -0.2, 0.1])}
+    estimate = top_hessian_eigenvalue(lambda p: 0.5 * (curvature * p["w"] ** 2).sum(), params, iterations=500,
+                                      generator=torch.Generator().manual_seed(0), tol=1e-10)
+    assert estimate == pytest.approx(2.0, rel=1e-4)
+
+
+def test_projection_recovers_the_coordinates_of_points_built_from_non_orthogonal_directions():
+    generator = torch.Generator().manual_seed(0)
+    d1, d2 = torch.randn(50, generator=generator), torch.randn(50, generator=generator)
+    d2 = d2 + 0.7 * d1                                     # far from orthogonal, not unit
+    coordinates = np.array([[0.0, 0.0], [1.0, -2.0], [0.25, 0.5]], dtype=np.float32)
+    offsets = torch.as_tensor(coordinates) @ torch.stack([d1, d2])
+    assert project(offsets, d1, d2) == pytest.approx(coordinates, abs=1e-4)
+
+
+def test_losses_at_points_agree_with_the_slice_and_the_probe():
+    model, x, y = least_squares_model()
+    probe = LandscapeProbe(model, (x,), lambda out: ((out - y) ** 2).mean())
+    params = parameters_of(model)
+    generator = torch.Generator().manual_seed(2)
+    d1, d2 = (filter_normalized_direction(params, generator) for _ in range(2))
+    grid = np.linspace(-0.5, 0.5, 5)
+    surface = loss_slice(probe.model, probe.loss_of_output, probe.inputs, d1, d2, grid, grid, center=params)
+    points = np.array([[grid[1], grid[3]], [grid[4], grid[0]]])
+    at = losses_at(probe.model, probe.loss_of_output, probe.inputs, d1, d2, points, center=params)
+    assert at == pytest.approx([surface[3, 1], surface[0, 4]], rel=1e-6)
+    assert float(probe.loss_of_params(params)) == pytest.approx(surface[2, 2], rel=1e-6)
+    assert probe.names == ("weight", "bias")

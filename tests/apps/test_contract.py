@@ -3,6 +3,7 @@ Run: pytest tests/apps/test_contract.py"""
 import numpy as np
 import pytest
 
+from sandbox.runtime.landscape import LandscapeTracker
 from sandbox.runtime.store import load_run, save_run
 from tests.apps.conftest import TINY, opened_app
 
@@ -13,6 +14,14 @@ def test_every_key_the_views_read_is_in_the_snapshot(name, tmp_path):
         study = app.controller.study
         study.build()
         scalars, arrays = study.snapshot()
+        if app.controller.runner.landscape is not None:    # the landscape's keys come from its tracker
+            tracker, weights = LandscapeTracker(), study.capture()["weights"]
+            tracker.begin(1, study.landscape_probe())
+            tracker.record(1, 0, weights)
+            assert tracker.wait_idle(120)
+            more_scalars, more_arrays = tracker.record(1, 0, weights)
+            tracker.stop()
+            scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
         required = set().union(*(view.required_keys() for view in app.controller.views))
         assert required and required <= set(scalars) | set(arrays)
 
