@@ -54,7 +54,8 @@ def parameters_of(model: torch.nn.Module) -> Params:
 def filter_normalized_direction(params: Params, generator: torch.Generator | None = None) -> Params:
     """A random Gaussian direction with each filter (row along dim 0) rescaled to the norm of the
     same filter of the weights (Li et al. 2018), so the slice does not depend on how the weights
-    are scaled. Biases and other 1-D parameters get no component, as in the paper."""
+    are scaled. Biases and other 1-D parameters get no component, as in the paper. A filter whose
+    weights are all zero gets a unit-norm random filter (a zero one would leave the slice flat)."""
     direction = {}
     for name, w in params.items():
         if w.ndim < 2:
@@ -63,6 +64,7 @@ def filter_normalized_direction(params: Params, generator: torch.Generator | Non
         d = torch.randn(w.shape, generator=generator, dtype=w.dtype).to(w.device)
         rows_d = d.reshape(len(d), -1).norm(dim=1)
         rows_w = w.reshape(len(w), -1).norm(dim=1)
+        rows_w = torch.where(rows_w > 0, rows_w, torch.ones_like(rows_w))
         direction[name] = d * (rows_w / rows_d.clamp_min(1e-12)).reshape(-1, *[1] * (w.ndim - 1))
     return direction
 
@@ -103,17 +105,18 @@ def pca_components(flat: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.nda
 
 def loss_slice(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], torch.Tensor], inputs: tuple,
                d1: Params, d2: Params, alphas: np.ndarray, betas: np.ndarray, chunk: int = 256,
-               center: Params | None = None) -> np.ndarray:
+               center: Params | None = None, cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """(len(betas), len(alphas)) losses at θ + α d₁ + β d₂ (θ: `center`, by default the model's
-    parameters); `loss_of_output(model(*inputs))` is the loss."""
+    parameters); `loss_of_output(model(*inputs))` is the loss. `cancelled()` is asked between
+    chunks; when it says yes, InterruptedError is raised."""
     a, b = np.meshgrid(np.asarray(alphas, dtype=np.float32), np.asarray(betas, dtype=np.float32))
     points = np.stack([a.ravel(), b.ravel()], axis=1)
-    return losses_at(model, loss_of_output, inputs, d1, d2, points, chunk, center).reshape(a.shape)
+    return losses_at(model, loss_of_output, inputs, d1, d2, points, chunk, center, cancelled).reshape(a.shape)
 
 
 def losses_at(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], torch.Tensor], inputs: tuple,
               d1: Params, d2: Params, points: np.ndarray, chunk: int = 256,
-              center: Params | None = None) -> np.ndarray:
+              center: Params | None = None, cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """Losses at θ + α d₁ + β d₂ for each row (α, β) of `points` (n, 2), `chunk` rows per vmap call."""
     theta = center if center is not None else parameters_of(model)
     buffers = {name: b for name, b in model.named_buffers()}
@@ -127,6 +130,8 @@ def losses_at(model: torch.nn.Module, loss_of_output: Callable[[torch.Tensor], t
     losses = []
     with torch.no_grad():
         for start in range(0, len(grid), chunk):
+            if cancelled is not None and cancelled():
+                raise InterruptedError("the slice was cancelled")
             losses.append(vmap(loss_at)(grid[start:start + chunk].to(device)).float().cpu())
     return torch.cat(losses).numpy() if losses else np.zeros(0, dtype=np.float32)
 

@@ -27,9 +27,9 @@ TRAJECTORY_POINTS = 64
 PCA, RANDOM = "trajectory PCA", "random (filter-normalized)"
 DIRECTIONS = (PCA, RANDOM)
 REFRESH_CHOICES = {"every 2 s": 2.0, "every 5 s": 5.0, "every 15 s": 15.0, "on Recompute only": 0.0}
-# Wait at least this many times the last computation's length before the next one while training:
-# the landscape then takes at most a quarter of the core it shares with the training step.
-DUTY = 3.0
+# Wait at least this many times a coarse computation's length before the next one while training:
+# the landscape then takes at most 40% of the core it shares with the observer and the server.
+DUTY = 1.5
 MARGIN = 1.25                    # the grid reaches this far beyond the trajectory's farthest point
 CHUNK = 32                       # grid points per vmap call (larger chunks run slower on a CPU)
 SHARPNESS_ITERATIONS = 20
@@ -80,7 +80,6 @@ class LandscapeTracker:
         self._cond = threading.Condition()
         self._run_id: int | None = None
         self._probe: LandscapeProbe | None = None
-        self._random: tuple[torch.Tensor, torch.Tensor] | None = None
         self._trajectory: list[tuple[int, torch.Tensor]] = []
         self._latest: tuple[int, float, bool] | None = None        # step, lr, training
         self._plane: Plane | None = None
@@ -96,7 +95,7 @@ class LandscapeTracker:
         """A new run: forget the old one's trajectory and surface."""
         with self._cond:
             self._run_id, self._probe = run_id, probe
-            self._random, self._trajectory, self._latest = None, [], None
+            self._trajectory, self._latest = [], None
             self._plane = self._reported = None
             self._attempted, self._forced = None, False
 
@@ -182,7 +181,7 @@ class LandscapeTracker:
 
     # ---- the tracker's thread --------------------------------------------------
     def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
+        if not self._stopped and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._loop, name="sandbox-landscape", daemon=True)
             self._thread.start()
 
@@ -204,7 +203,8 @@ class LandscapeTracker:
             return 0.0
         if self.refresh_s <= 0:
             return None
-        return max(0.0, plane.finished_at + max(self.refresh_s, DUTY * plane.seconds) - time.monotonic())
+        coarse_seconds = plane.seconds * (COARSE / plane.resolution) ** 2     # a fine grid costs more
+        return max(0.0, plane.finished_at + max(self.refresh_s, DUTY * coarse_seconds) - time.monotonic())
 
     def _due_now(self) -> bool:
         wait = self._wait_s()
@@ -225,6 +225,8 @@ class LandscapeTracker:
                 self._attempted, self._forced, self._busy = key, False, True
             try:
                 plane = self._compute(*job)
+            except InterruptedError:  # stopped, or a new run began: the result is not wanted
+                plane = None
             except Exception as exc:  # noqa: BLE001 - a failed landscape must not stop training
                 plane = None
                 if self.on_error is not None:
@@ -237,14 +239,12 @@ class LandscapeTracker:
             if plane is not None and self.on_result is not None:
                 self.on_result()
 
-    def _random_directions(self, like: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The run's two random filter-normalized directions, drawn once per run (a fixed seed: the
-        same plane every refresh, so surfaces of one run compare)."""
-        with self._cond:
-            if self._random is None:
-                generator = torch.Generator().manual_seed(0)
-                self._random = tuple(flatten(filter_normalized_direction(like, generator)) for _ in range(2))
-            return self._random
+    @staticmethod
+    def _random_directions(center: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two random directions filter-normalized to the weights at the centre. The draw is seeded:
+        every surface of a run uses the same directions, rescaled as the weights' norms change."""
+        generator = torch.Generator().manual_seed(0)
+        return tuple(flatten(filter_normalized_direction(center, generator)) for _ in range(2))
 
     def _compute(self, key: tuple, probe: LandscapeProbe, trajectory: list, lr: float) -> Plane:
         started = time.perf_counter()
@@ -267,10 +267,12 @@ class LandscapeTracker:
         on_device = lambda flat: {k: v.to(device) for k, v in unflatten(flat, like).items()}  # noqa: E731
         theta, u, v = on_device(center), on_device(d1), on_device(d2)
         grid = np.linspace(-half, half, resolution, dtype=np.float32)
-        z = loss_slice(probe.model, probe.loss_of_output, probe.inputs, u, v, grid, grid, chunk=CHUNK, center=theta)
+        cancelled = lambda: self._stopped or self._run_id != run_id  # noqa: E731
+        z = loss_slice(probe.model, probe.loss_of_output, probe.inputs, u, v, grid, grid, chunk=CHUNK, center=theta,
+                       cancelled=cancelled)
         alphas, betas = np.meshgrid(grid, grid)
         path_loss = losses_at(probe.model, probe.loss_of_output, probe.inputs, u, v, coords, chunk=CHUNK,
-                              center=theta)
+                              center=theta, cancelled=cancelled)
         sharpness = top_hessian_eigenvalue(probe.loss_of_params, theta, iterations=SHARPNESS_ITERATIONS,
                                            generator=torch.Generator().manual_seed(step), tol=1e-3)
         t, line = interpolation(probe.model, probe.loss_of_output, probe.inputs, on_device(flats[0]),

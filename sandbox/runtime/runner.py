@@ -92,6 +92,7 @@ class Runner:
         self._built = False
         self.saved_path = None
         self._serial = 0
+        self._stopping = False
         self.landscape = (LandscapeTracker(on_result=self._on_landscape, on_error=self._on_landscape_error)
                           if landscape else None)
 
@@ -121,14 +122,15 @@ class Runner:
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the threads (session closed). Idempotent."""
+        self._stopping = True
+        if self.landscape is not None:       # first: a surface finished now would ask for a refresh
+            self.landscape.stop(timeout)
         self._commands.put(("stop", None))
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         if self._observer is not None:
             self._observer.stop(timeout)
-        if self.landscape is not None:
-            self.landscape.stop(timeout)
         self.state = RunnerState.STOPPED
 
     def wait_observed(self, timeout: float = 30.0) -> bool:
@@ -355,7 +357,8 @@ class Runner:
 
     def _on_landscape(self) -> None:
         """A new surface (tracker thread): a paused run shows it now; a running one with its next snapshot."""
-        if self.state in (RunnerState.PAUSED, RunnerState.IDLE) and self._pending_steps == 0:
+        if (self.state in (RunnerState.PAUSED, RunnerState.IDLE) and self._pending_steps == 0
+                and not self._stopping):
             try:
                 self.refresh()
             except RuntimeError:

@@ -25,9 +25,12 @@ class Page(Viewer):
     def _views(self) -> list:
         raise NotImplementedError
 
-    def _main(self):
+    def _main_parts(self) -> list:
         header = [pn.pane.Markdown(self.intro, sizing_mode="stretch_width", margin=(0, 10))] if self.intro else []
-        return pn.Column(*header, *self._views(), sizing_mode="stretch_width")
+        return [*header, *self._views()]
+
+    def _main(self):
+        return pn.Column(*self._main_parts(), sizing_mode="stretch_width")
 
     def __panel__(self):
         self._start()
@@ -40,8 +43,11 @@ class Page(Viewer):
         if doc is not None and doc.session_context is not None:
             self._start()
             # Bootstrap needs no web fonts: the page works offline (Fast pulls Google Fonts).
+            # Each part of the main area is a root of its own, laid out on its own: a change in one
+            # (a title, a slider's end) does not make the browser lay out and redraw the others,
+            # which matters for a 3-D view that re-renders its WebGL scene on every layout.
             template = pn.template.BootstrapTemplate(
-                title=title or self.title, sidebar=[self._sidebar()], main=[self._main()],
+                title=title or self.title, sidebar=[self._sidebar()], main=self._main_parts(),
                 header_background=ACCENT, sidebar_width=self.sidebar_width)
             return template.servable()
         return super().servable(title=title, **kwargs)

@@ -56,9 +56,11 @@ class LandscapeSection:
         return [self.surface, self.map, self.sharpness, self.interpolation]
 
     def rows(self, controller) -> list[list]:
+        """Two rows. Nothing that changes while training shares the 3-D view's row: every layout
+        of its row makes the browser redraw the WebGL scene (seconds per redraw without a GPU)."""
         controls = LandscapeControls(controller.runner.landscape)
-        return [[self.surface, pn.Column(controls, self.map, sizing_mode="stretch_width")],
-                [self.sharpness, self.interpolation]]
+        return [[self.surface, pn.Column(controls, max_width=560, sizing_mode="stretch_width")],
+                [self.map, self.sharpness, self.interpolation]]
 
 
 class LandscapeControls(Viewer):
@@ -82,4 +84,5 @@ class LandscapeControls(Viewer):
         note = pn.pane.Markdown(f"{COARSE} × {COARSE} points while training, {FINE} × {FINE} when paused; "
                                 "computed on a thread of its own.", margin=(0, 10),
                                 styles={"font-size": "12px", "color": "#555"})
-        return pn.Column(pn.Row(self.directions, self.refresh, self.recompute), note, sizing_mode="stretch_width")
+        return pn.Column(pn.pane.Markdown("**Landscape**", margin=(0, 10)), self.directions,
+                         pn.Row(self.refresh, self.recompute), note, sizing_mode="stretch_width")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.events import Tap
-from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, Range1d
 from bokeh.palettes import Viridis256
 
 from ..runtime.history import History
 from .base import PALETTE, View, new_figure
+from .surface3d import LOG_FLOOR
 
 
 class LandscapeMap(View):
@@ -25,8 +26,10 @@ class LandscapeMap(View):
         self.hover_metrics = dict(hover_metrics or {})
         self._rows: dict[float, dict] = {}
         self._seen, self._version = 0, None
-        self.figure = new_figure(title, height=height, x_axis_label="α", y_axis_label="β", match_aspect=True,
-                                 tools="pan,wheel_zoom,reset,save,tap")
+        # Fixed ranges, set from each surface: ranges that follow the data would move with every new
+        # point of the path, and every move lays out the page again (and redraws the 3-D view beside it).
+        self.figure = new_figure(title, height=height, x_axis_label="α", y_axis_label="β",
+                                 x_range=Range1d(-1, 1), y_range=Range1d(-1, 1), tools="pan,wheel_zoom,reset,save,tap")
         self.mapper = LinearColorMapper(palette=Viridis256)
         self.image = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
         self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=self.mapper)
@@ -60,13 +63,17 @@ class LandscapeMap(View):
             self._rows[row["step"]] = row
 
     def update(self, snap) -> None:
-        if self.surface_key not in snap.arrays:
+        if self.surface_key not in snap.arrays:     # a step before the run's first surface
+            self._clear()
             return
         alpha, beta, loss = np.asarray(snap.arrays[self.surface_key], dtype=float)
-        height = np.log10(np.maximum(loss, 1e-12))
+        height = np.log10(np.maximum(loss, LOG_FLOOR))
         self.mapper.low, self.mapper.high = float(height.min()), float(max(height.max(), height.min() + 1e-9))
         x0, x1, y0, y1 = alpha.min(), alpha.max(), beta.min(), beta.max()
         self.image.data = {"image": [height], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
+        if (self.figure.x_range.start, self.figure.x_range.end) != (x0, x1):
+            self.figure.x_range.update(start=float(x0), end=float(x1))
+            self.figure.y_range.update(start=float(y0), end=float(y1))
         path = np.asarray(snap.arrays[self.path_key], dtype=float).reshape(-1, 3)
         steps = np.asarray(snap.arrays[self.steps_key], dtype=float)
         metrics = {self._column(k): [self._rows.get(s, {}).get(k, np.nan) for s in steps] for k in self.hover_metrics}
@@ -85,10 +92,13 @@ class LandscapeMap(View):
         if distance[nearest] <= reach:
             self.picked_step = int(self.path.data["step"][nearest])
 
-    def reset(self) -> None:
+    def _clear(self) -> None:
         self.image.data = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
         self.path.data = self._empty_path()
         self.current.data = {"alpha": [], "beta": []}
+
+    def reset(self) -> None:
+        self._clear()
         self._rows, self._seen, self._version = {}, 0, None
 
     def __panel__(self):

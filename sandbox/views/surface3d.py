@@ -2,11 +2,14 @@
 (vtk.js in the browser): energy or loss landscapes with the trajectory that went over them.
 
 The scene is built once; each update moves the mesh's points and recolours it in place and
-re-synchronises the pane, so the camera the user chose stays where it is. Heights are scaled to a
-fixed share of the plane's width (energies and losses come in any units); the z ticks and the
-colour bar give the real values.
+re-synchronises the pane, so the camera the user chose stays where it is. The scene is always the
+same box: the plane is mapped onto [-1, 1]² and heights onto a fixed share of its width, whatever
+the units (a landscape's α may span ±0.1 or ±100), so the camera never needs refitting; the tick
+labels and the colour bar give the real values.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import panel as pn
@@ -21,7 +24,12 @@ from .base import View, new_figure
 # VTK still warns about the X connection it never needs: keep its log to errors.
 vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
 
-HEIGHT_SHARE = 0.6   # the surface's height range, as a share of the plane's larger side
+HEIGHT_SHARE = 0.6   # the surface's height range, as a share of the plane's width
+# The scene is sent to the browser at most this often (except when the user picks a step): each
+# sync makes the browser rebuild and redraw it, which with software WebGL (no GPU) takes its main
+# thread for up to a second; more often and the page stops answering clicks.
+SCENE_PERIOD_S = 5.0
+LOG_FLOOR = 1e-7     # log_z: smaller values (float32 losses that reached 0) are drawn at this height
 
 
 def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
@@ -33,11 +41,8 @@ class Surface3D(View):
     the last one marked. `log_z` draws log10 of z (losses)."""
 
     def __init__(self, surface_key: str, path_key: str, title: str, axis_labels=("x", "y", "z"),
-                 log_z: bool = False, height: int = 440, extent=(-1.0, 1.0, -1.0, 1.0),
-                 status=None, waiting: str = "", **params):
-        """`extent` (x0, x1, y0, y1): where the surface is expected. The empty scene covers it, so
-        the browser's first camera fit (made before any data arrives) already frames the surface.
-        `status(snap) -> str`: a line under the title about the surface shown; `waiting`: that
+                 log_z: bool = False, height: int = 440, status=None, waiting: str = "", **params):
+        """`status(snap) -> str`: a line under the title about the surface shown; `waiting`: that
         line while snapshots carry no surface yet (e.g. while the first one is computed)."""
         super().__init__(**params)
         self.status_of, self.waiting = status, waiting
@@ -48,9 +53,10 @@ class Surface3D(View):
         self.title, self.axis_labels = title, axis_labels
         self.plotter = pv.Plotter(off_screen=True)
         self.plotter.set_background("white")
-        x0, x1, y0, y1 = extent
-        xs, ys = np.meshgrid([x0, x1], [y0, y1])
-        tilt = np.array([[0.0, 0.0], [0.0, HEIGHT_SHARE * max(x1 - x0, y1 - y0)]])
+        # The empty scene spans the box, so the browser's first camera fit (made before any data
+        # arrives) already frames every surface.
+        xs, ys = np.meshgrid([-1.0, 1.0], [-1.0, 1.0])
+        tilt = np.array([[0.0, 0.0], [0.0, 2 * HEIGHT_SHARE]])
         self.mesh = pv.StructuredGrid(xs, ys, tilt)
         self.mesh["value"] = np.zeros(4)
         # Updates go into the datasets the actors draw (add_mesh may have drawn a copy).
@@ -80,13 +86,15 @@ class Surface3D(View):
                             color_mapper=LinearColorMapper(palette=Viridis256, low=0, high=1))
         self.colorbar.x_range.range_padding = self.colorbar.y_range.range_padding = 0
         self._shown = None          # the surface on screen (bytes), so an unchanged one is not re-sent
+        self._pushed_at = -np.inf
+        self._deferred = False      # a push is scheduled for when SCENE_PERIOD_S has passed
 
     def _height(self, z: np.ndarray) -> np.ndarray:
-        return np.log10(np.maximum(z, 1e-12)) if self.log_z else z
+        return np.log10(np.maximum(z, LOG_FLOOR)) if self.log_z else z
 
     def update(self, snap) -> None:
         if self.surface_key not in snap.arrays:
-            self.status.object = self.waiting
+            self.status.object = self.waiting if self._shown is None else f"No surface yet at step {snap.step}."
             return
         if self.status_of is not None:
             self.status.object = self.status_of(snap)
@@ -95,26 +103,45 @@ class Surface3D(View):
         x, y, z = surface
         h = self._height(z)
         low, high = float(h.min()), float(max(h.max(), h.min() + 1e-9))
-        span = HEIGHT_SHARE * max(np.ptp(x), np.ptp(y), 1e-9)
+        span = 2 * HEIGHT_SHARE
         scale = lambda values: (values - low) / (high - low) * span  # noqa: E731
+        bounds = (float(x.min()), float(max(x.max(), x.min() + 1e-12)), float(y.min()),
+                  float(max(y.max(), y.min() + 1e-12)))
+        to_box = lambda values, lo, hi: 2 * (values - lo) / (hi - lo) - 1  # noqa: E731
         key = surface.tobytes()
         if key != self._shown:
             self._shown = key
-            grid = pv.StructuredGrid(x, y, scale(h))
+            grid = pv.StructuredGrid(to_box(x, *bounds[:2]), to_box(y, *bounds[2:]), scale(h))
             grid["value"] = h.ravel(order="F")
             self.mesh.copy_from(grid)
             self.surface_actor.mapper.scalar_range = (low, high)
             self.strip.data = {"image": [np.linspace(0, 1, 256)[None, :]], "x": [low], "dw": [high - low]}
-            self._axes = self._axes_for(x, y, low, high, span)
+            self._axes = self._axes_for(bounds, low, high, span)
         if len(path):
-            points = np.c_[path[:, :2], scale(self._height(path[:, 2]))]
+            points = np.c_[to_box(path[:, 0], *bounds[:2]), to_box(path[:, 1], *bounds[2:]),
+                           scale(self._height(path[:, 2]))]
             self.path.copy_from(pv.lines_from_points(points if len(points) > 1 else np.repeat(points, 2, axis=0)))
-            self.marker.copy_from(pv.Sphere(radius=0.03 * max(np.ptp(x), np.ptp(y)), center=points[-1]))
-        # The camera is the user's: synchronising leaves it where they turned it.
-        if self._loaded:
+            self.marker.copy_from(pv.Sphere(radius=0.06, center=points[-1]))
+        self._request_push()
+
+    def mark_step(self, step) -> None:
+        if step is not None:          # the user picked a step: show it now
+            self._request_push(urgent=True)
+
+    def _request_push(self, urgent: bool = False) -> None:
+        if not self._loaded:
+            return
+        wait = self._pushed_at + SCENE_PERIOD_S - time.monotonic()
+        if urgent or wait <= 0:
             self._push()
+        elif not self._deferred:      # the latest state goes out when the period is over
+            self._deferred = True
+            pn.state.curdoc.add_timeout_callback(self._push, int(wait * 1000) + 1)
 
     def _push(self) -> None:
+        # The camera is the user's: synchronising leaves it where they turned it.
+        self._deferred = False
+        self._pushed_at = time.monotonic()
         if self._axes and self.pane.axes != self._axes:
             self.pane.axes = self._axes
         self.pane.synchronize()
@@ -129,20 +156,21 @@ class Surface3D(View):
                             "viewUp": list(camera.up), "viewAngle": camera.view_angle,
                             "parallelScale": camera.parallel_scale, "clippingRange": list(camera.clipping_range)}
 
-    def _axes_for(self, x, y, low, high, span) -> dict:
+    def _axes_for(self, bounds, low, high, span) -> dict:
         def ticker(ticks, labels, name):
             labels = list(labels)
             labels[-1] = f"{labels[-1]} {name}"          # the axis' name at its far end
             return {"ticks": list(map(float, ticks)), "labels": labels}
 
-        xt, yt = _ticks(x.min(), x.max()), _ticks(y.min(), y.max())
+        box = _ticks(-1.0, 1.0)
+        xs, ys = _ticks(*bounds[:2]), _ticks(*bounds[2:])
         values = _ticks(low, high)
         zt = (values - low) / (high - low) * span
         fmt = (lambda v: f"1e{v:.1f}") if self.log_z else (lambda v: f"{v:.3g}")
-        return {"xticker": ticker(xt, [f"{v:.2g}" for v in xt], self.axis_labels[0]),
-                "yticker": ticker(yt, [f"{v:.2g}" for v in yt], self.axis_labels[1]),
+        return {"xticker": ticker(box, [f"{v:.2g}" for v in xs], self.axis_labels[0]),
+                "yticker": ticker(box, [f"{v:.2g}" for v in ys], self.axis_labels[1]),
                 "zticker": ticker(zt, [fmt(v) for v in values], self.axis_labels[2]),
-                "origin": [float(x.min()), float(y.min()), 0.0], "fontsize": 12, "digits": 2,
+                "origin": [-1.0, -1.0, 0.0], "fontsize": 12, "digits": 2,
                 "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
 
     def reset(self) -> None:

@@ -95,14 +95,67 @@ def test_save_then_load_replays_the_run(app, tmp_path):
     assert "Could not load" in c.message
 
 
-def test_closing_the_session_stops_both_threads(app):
+def test_closing_the_session_stops_every_thread(app):
     c = app.controller
     c.runner.start()
-    wait_until(lambda: c.runner.step > 5 and c.runner._observer is not None)
-    training, observer = c.runner._thread, c.runner._observer
+    wait_until(lambda: c.runner.step > 5 and c.runner._observer is not None and c.runner.landscape.alive)
+    training, observer, landscape = c.runner._thread, c.runner._observer, c.runner.landscape
     c.close()
-    assert not training.is_alive() and not observer.alive
+    assert not training.is_alive() and not observer.alive and not landscape.alive
     assert c.runner.state == RunnerState.STOPPED
+
+
+def landscape_shown(c, step):
+    """Show the first surface, run to `step`, and wait until the paused run's refined surface is on
+    screen (every snapshot between them carries the first surface)."""
+    c.runner.refresh()
+    wait_until(lambda: (snap := c.runner.mailbox.peek()) is not None and "landscape.step" in snap.scalars, timeout=60)
+    c.runner.step_n(step)
+    wait_until(lambda: (snap := c.runner.mailbox.peek()) is not None
+               and snap.scalars.get("landscape.step") == step and snap.scalars.get("landscape.resolution") == 41,
+               timeout=60)
+    c.tick()
+    return next(v for v in c.views if type(v).__name__ == "Surface3D"), \
+        next(v for v in c.views if type(v).__name__ == "LandscapeMap")
+
+
+def test_a_paused_run_shows_its_refined_landscape_with_the_whole_path(app):
+    c = app.controller
+    surface, above = landscape_shown(c, 40)
+    steps = list(above.path.data["step"])
+    assert steps[0] == 0 and steps[-1] == 40 and len(steps) >= 5
+    assert surface.mesh.n_points == 41 * 41 and surface.path.n_points == len(steps)
+    assert "41 × 41 points (refined)" in surface.status.object
+    assert above.current.data["alpha"][0] == above.path.data["alpha"][-1]
+    sharpness = next(v for v in c.views if getattr(v, "series", {}).get("landscape.sharpness"))
+    assert len(sharpness.source.data["step"]) >= 1 and np.all(np.isfinite(sharpness.source.data["landscape_sharpness"]))
+    assert c.message == ""
+
+
+def test_clicking_a_step_on_a_curve_or_the_path_shows_every_view_at_it(app):
+    c = app.controller
+    _, above = landscape_shown(c, 40)
+    accuracy = c.views[0]
+    accuracy._on_tap(type("Tap", (), {"x": 9.0, "y": 0.5})())        # nearest recorded step: 10 (log axis)
+    assert not c.follow_live and c.shown_step == 10 and c.time_slider.value == 10
+    assert accuracy.marker.location == 10
+    assert above.path.data["step"][-1] == 10 and above.current.data["alpha"][0] == above.path.data["alpha"][-1]
+    # A click on the path's point of step 20 in the map from above.
+    i = list(above.path.data["step"]).index(0)
+    alpha, beta = above.path.data["alpha"][i], above.path.data["beta"][i]
+    above._on_tap(type("Tap", (), {"x": alpha, "y": beta})())
+    assert c.shown_step == 0
+    above._on_tap(type("Tap", (), {"x": 1e9, "y": 1e9})())           # far from every point: nothing
+    assert c.shown_step == 0
+
+
+def test_landscape_controls_reach_the_tracker(app):
+    from sandbox.ui.landscape import LandscapeControls
+    c = app.controller
+    controls = LandscapeControls(c.runner.landscape)
+    controls.directions.value = "random (filter-normalized)"
+    controls.refresh.value = "on Recompute only"
+    assert c.runner.landscape.directions == "random (filter-normalized)" and c.runner.landscape.refresh_s == 0
 
 
 def test_status_bar_shows_the_headline_metrics(app):
