@@ -21,7 +21,7 @@ def describe_surface(snap) -> str:
     plane = (f"plane of the trajectory's top two principal directions ({first:.0%} and {second:.0%} of its variance)"
              if math.isfinite(first) else "random filter-normalized plane (Li et al. 2018), α, β in units of the weights")
     resolution = int(s.get("landscape.resolution", 0))
-    fineness = "refined" if resolution >= FINE else "coarse while training; refined when paused"
+    fineness = "refined" if resolution >= FINE else "coarse while training; refined once training stops"
     return f"Step {s.get('landscape.step', 0):.0f} · {resolution} × {resolution} points ({fineness}) · {plane}"
 
 
@@ -81,7 +81,7 @@ class LandscapeControls(Viewer):
         self.recompute.on_click(lambda e: tracker.recompute())
 
     def __panel__(self):
-        note = pn.pane.Markdown(f"{COARSE} × {COARSE} points while training, {FINE} × {FINE} when paused; "
+        note = pn.pane.Markdown(f"{COARSE} × {COARSE} points while training, {FINE} × {FINE} once training stops; "
                                 "computed on a thread of its own.", margin=(0, 10),
                                 styles={"font-size": "12px", "color": "#555"})
         return pn.Column(pn.pane.Markdown("**Landscape**", margin=(0, 10)), self.directions,

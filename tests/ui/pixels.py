@@ -58,3 +58,17 @@ def coloured_share(png: bytes) -> float:
     """Share of pixels that are neither white nor grey (the axes and grid are grey or black)."""
     rgb = decode_png(png)[..., :3].astype(int)
     return float((rgb.max(axis=2) - rgb.min(axis=2) > 40).mean())
+
+
+def hue_count(png: bytes, min_share: float = 0.01) -> int:
+    """How many 30° hue sectors hold at least `min_share` of the coloured pixels. Shading changes
+    a colour's brightness, not its hue: a surface coloured by value (viridis: purple to yellow)
+    spans several sectors, an empty scene of one colour a single one."""
+    rgb = decode_png(png)[..., :3].astype(float)
+    coloured = rgb[rgb.max(axis=2) - rgb.min(axis=2) > 40]
+    if not len(coloured):
+        return 0
+    r, g, b = coloured.T
+    hue = np.degrees(np.arctan2(np.sqrt(3) * (g - b), 2 * r - g - b)) % 360
+    counts = np.bincount((hue // 30).astype(int), minlength=12)
+    return int((counts >= min_share * len(coloured)).sum())

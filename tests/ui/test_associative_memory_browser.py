@@ -4,6 +4,7 @@ fill, Pause holds, no errors. Run: pytest -m ui tests/ui/test_associative_memory
 import pytest
 
 from tests.ui.conftest import ARTIFACTS
+from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -21,6 +22,7 @@ def test_start_and_pause_the_memories_in_the_browser(server, page):
     paused_at = step_counter(page)
     page.wait_for_timeout(1000)  # an observation window: the counter must not move during it
     assert step_counter(page) == paused_at and "paused" in state_text(page)
+    assert_landscape_drawn(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "associative_memory.png"), full_page=True)
     assert page.errors == []

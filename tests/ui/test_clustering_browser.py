@@ -3,6 +3,7 @@ Run: pytest -m ui tests/ui/test_clustering_browser.py  (screenshot: tests/artifa
 import pytest
 
 from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -54,6 +55,7 @@ def test_start_fill_pause_in_the_browser(server, page):
     page.mouse.up()
     page.wait_for_function(SELECTED_JS, arg="x2", timeout=10_000)
     assert 0 < page.evaluate(SELECTED_JS, "x2") < 512
+    assert_landscape_drawn(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "clustering_heads.png"), full_page=True)
     assert page.evaluate(SOURCE_LENGTH_JS, "acc_test") > 3

@@ -3,6 +3,7 @@ Run: pytest -m ui tests/ui/test_flow_browser.py  (screenshot: tests/artifacts/fl
 import pytest
 
 from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -39,6 +40,7 @@ def test_start_pause_and_scrub_the_flow_time_in_the_browser(server, page):
                            arg=generated, timeout=10_000)
     source = page.evaluate(PARTICLES_JS)
     assert source is not None and source != generated
+    assert_landscape_drawn(page)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "flow_matching.png"), full_page=True)
     assert page.evaluate(SOURCE_LENGTH_JS, "paths_straightness") > 3

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.landscape import assert_landscape_drawn
 
 pytestmark = pytest.mark.ui
 
@@ -38,6 +39,21 @@ def wait_for_points(page, column: str, predicate, timeout: float = 30.0) -> int:
     raise AssertionError(f"{column} has {page.evaluate(SOURCE_LENGTH_JS, column)} points")
 
 
+# [α, β] of the landscape map's marker: the source with exactly the columns alpha and beta.
+CURRENT_POINT_JS = """() => {
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.data;
+    if (!d) continue;
+    const keys = d instanceof Map ? Array.from(d.keys()) : Object.keys(d);
+    if (keys.length === 2 && keys.includes('alpha') && keys.includes('beta')) {
+      const get = (k) => d instanceof Map ? d.get(k) : d[k];
+      return [Array.from(get('alpha')), Array.from(get('beta'))];
+    }
+  }
+  return null;
+}"""
+
+
 def test_gallery_links_to_the_grokking_app(server, page):
     page.goto(server.url + "/")
     link = page.locator("a[href='./grokking']")
@@ -69,9 +85,25 @@ def test_start_pause_step_reset_in_the_browser(server, page):
     page.locator(".sandbox-step-count input").press("Enter")
     page.get_by_role("button", name="Step ×N").click()
     wait_for_step(page, lambda s: s == paused_at + 25)
+    assert_landscape_drawn(page, step=paused_at + 25)     # refined around the paused run's weights
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "grokking.png"), full_page=True)
+
+    # Linked: a click on the accuracy curve shows every view at the nearest recorded step, and the
+    # landscape's marker (the map's orange point) moves back along the path to it.
+    marker = page.evaluate(CURRENT_POINT_JS)
+    figure = page.locator(".bk-Figure").first
+    figure.scroll_into_view_if_needed()
+    box = figure.bounding_box()
+    figure.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.6})
+    page.get_by_text("showing step").wait_for(timeout=15_000)
+    picked = int(page.locator(".sandbox-status b", has_text="showing step").inner_text().split()[-1])
+    assert 0 < picked < paused_at
+    page.wait_for_function(f"(before) => JSON.stringify(({CURRENT_POINT_JS})()) !== JSON.stringify(before)",
+                           arg=marker, timeout=15_000)
+    page.get_by_role("button", name="Follow live").click()
+    page.get_by_text("showing step").wait_for(state="detached", timeout=15_000)
 
     # Scrub: click a third of the way along the time slider; every view shows that step.
     track = page.locator(".sandbox-time .noUi-target")
