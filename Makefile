@@ -38,3 +38,4 @@ clean:
 # Reported figures (not a test): steps/s bare vs Runner vs served app with Chromium attached.
 bench: install
 	$(PY) -m benchmarks.grokking_speed
+	$(PY) -m benchmarks.landscape_cost

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.ui.landscape import assert_landscape_drawn  # noqa: E402
 from tests.ui.serving import served_page  # noqa: E402
 
 
@@ -30,6 +31,18 @@ def train_and_capture(page, url: str, steps: int, name: str, thumbnail_clip: dic
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"{name}.png"))
     page.screenshot(path=str(ROOT / "assets" / "thumbnails" / f"{name}.png"), clip=thumbnail_clip)
+    if name in LANDSCAPES:
+        capture_landscape(page, name)
+
+
+def capture_landscape(page, name: str) -> None:
+    """The landscape section (3-D surface, map, sharpness, line from init), refined for the paused run."""
+    assert_landscape_drawn(page)
+    page.wait_for_timeout(6000)          # the 3-D scene is sent at most every 5 s
+    title = page.get_by_text("Loss landscape:").first
+    top = title.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+    page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"landscape_{name}.png"), full_page=True,
+                    clip={"x": 345, "y": top - 10, "width": 1150, "height": 1010})
 
 
 # Each app: steps to train before the shot, the thumbnail's clip (the app's signature view),
@@ -44,6 +57,9 @@ SHOTS = {
                  "?preset=digits%2C+dense+exp"),
     "associative_memory": (2000, {"x": 345, "y": 150, "width": 1150, "height": 560}, {}),
 }
+
+
+LANDSCAPES = ("grokking", "clustering_heads", "flow_matching", "associative_memory")
 
 
 def main(names: list[str]) -> None:

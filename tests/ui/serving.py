@@ -49,7 +49,9 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.2)  # polling the port until the server answers
-        raise RuntimeError(f"panel serve did not answer within 60 s:\n{self.output()}")
+        output = self.output()
+        self.close()             # never leave a server behind
+        raise RuntimeError(f"panel serve did not answer within 60 s:\n{output}")
 
     def output(self) -> str:
         self.log.flush()
