@@ -42,7 +42,7 @@ def capture_landscape(page, name: str) -> None:
     title = page.get_by_text("Loss landscape:").first
     top = title.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
     page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"landscape_{name}.png"), full_page=True,
-                    clip={"x": 345, "y": top - 10, "width": 1150, "height": 1010})
+                    clip={"x": 345, "y": top - 10, "width": 1150, "height": 1060})
 
 
 # Each app: steps to train before the shot, the thumbnail's clip (the app's signature view),

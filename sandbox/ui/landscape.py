@@ -14,6 +14,14 @@ from ..views.landscape_map import LandscapeMap
 from ..views.surface3d import Surface3D
 
 
+HOW_TO_READ = """**How to read it.** *Trajectory PCA* spans the plane in which training moved most: the path
+lies in it (nearly, when the two directions explain most of its variance), so you see the valley it
+followed. *Random* directions show the typical neighbourhood of the weights instead (Li et al.
+2018), where a sharp minimum looks narrow and a flat one wide. Each surface is centred on the
+weights of its step (α = β = 0). A click on any curve, or on a point of the path in the map,
+shows every view at that step."""
+
+
 def describe_surface(snap) -> str:
     """The line under the 3-D title: which plane, which step, how fine."""
     s = snap.scalars
@@ -85,4 +93,6 @@ class LandscapeControls(Viewer):
                                 "computed on a thread of its own.", margin=(0, 10),
                                 styles={"font-size": "12px", "color": "#555"})
         return pn.Column(pn.pane.Markdown("**Landscape**", margin=(0, 10)), self.directions,
-                         pn.Row(self.refresh, self.recompute), note, sizing_mode="stretch_width")
+                         pn.Row(self.refresh, self.recompute), note,
+                         pn.pane.Markdown(HOW_TO_READ, margin=(10, 10), styles={"font-size": "13px"}),
+                         sizing_mode="stretch_width")

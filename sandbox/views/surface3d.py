@@ -29,6 +29,7 @@ HEIGHT_SHARE = 0.6   # the surface's height range, as a share of the plane's wid
 # sync makes the browser rebuild and redraw it, which with software WebGL (no GPU) takes its main
 # thread for up to a second; more often and the page stops answering clicks.
 SCENE_PERIOD_S = 5.0
+PATH_LIFT = 0.02    # the path is drawn this share of the height range above its points
 LOG_FLOOR = 1e-7     # log_z: smaller values (float32 losses that reached 0) are drawn at this height
 
 
@@ -118,8 +119,9 @@ class Surface3D(View):
             self.strip.data = {"image": [np.linspace(0, 1, 256)[None, :]], "x": [low], "dw": [high - low]}
             self._axes = self._axes_for(bounds, low, high, span)
         if len(path):
+            # Lifted a little, so a path lying on the surface is not half buried in its facets.
             points = np.c_[to_box(path[:, 0], *bounds[:2]), to_box(path[:, 1], *bounds[2:]),
-                           scale(self._height(path[:, 2]))]
+                           scale(self._height(path[:, 2])) + PATH_LIFT * span]
             self.path.copy_from(pv.lines_from_points(points if len(points) > 1 else np.repeat(points, 2, axis=0)))
             self.marker.copy_from(pv.Sphere(radius=0.06, center=points[-1]))
         self._request_push()
@@ -132,7 +134,7 @@ class Surface3D(View):
         if not self._loaded:
             return
         wait = self._pushed_at + SCENE_PERIOD_S - time.monotonic()
-        if urgent or wait <= 0:
+        if urgent or wait <= 0 or pn.state.curdoc is None:     # no document: nothing to throttle for
             self._push()
         elif not self._deferred:      # the latest state goes out when the period is over
             self._deferred = True

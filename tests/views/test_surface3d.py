@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sandbox.views.surface3d import HEIGHT_SHARE, Surface3D
+from sandbox.views.surface3d import HEIGHT_SHARE, PATH_LIFT, Surface3D
 
 
 def snapshot(z_offset=0.0, path=((0.0, 0.0, 1.0), (0.5, 0.5, 0.25))):
@@ -22,7 +22,7 @@ def test_the_surface_is_scaled_to_the_plane_and_the_path_ends_at_the_marker():
     assert z.min() == pytest.approx(0.0) and z.max() == pytest.approx(HEIGHT_SHARE * 2)   # plane 2 wide
     assert view.mesh["value"].min() == pytest.approx(0.0) and view.mesh["value"].max() == pytest.approx(2.0)
     assert view.path.n_points == 2
-    np.testing.assert_allclose(view.marker.center, [0.5, 0.5, 0.25 / 2 * HEIGHT_SHARE * 2], atol=1e-6)
+    np.testing.assert_allclose(view.marker.center, [0.5, 0.5, (0.25 / 2 + PATH_LIFT) * HEIGHT_SHARE * 2], atol=1e-6)
     axes = view.pane.axes
     assert axes["xticker"]["labels"][-1].endswith("α") and axes["zticker"]["labels"][-1].endswith("loss")
     assert axes["zticker"]["labels"][0] == "0"
