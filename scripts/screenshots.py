@@ -40,9 +40,11 @@ def capture_landscape(page, name: str) -> None:
     assert_landscape_drawn(page)
     page.wait_for_timeout(6000)          # the 3-D scene is sent at most every 5 s
     title = page.get_by_text("Loss landscape:").first
-    top = title.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
-    page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"landscape_{name}.png"), full_page=True,
-                    clip={"x": 345, "y": top - 10, "width": 1150, "height": 1060})
+    # Scrolled to the top of the viewport (the template's main area may scroll on its own).
+    top = title.evaluate("el => { el.scrollIntoView({block: 'start'}); return el.getBoundingClientRect().top; }")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"landscape_{name}.png"),
+                    clip={"x": 345, "y": max(top - 10, 0), "width": 1150, "height": 1060})
 
 
 # Each app: steps to train before the shot, the thumbnail's clip (the app's signature view),
