@@ -196,9 +196,11 @@ class StudyController(Viewer):
         if event.new is None:
             return
         self.scrub_to(event.new)
+        if self.follow_live:
+            return  # nothing recorded to show
         self._syncing_slider = True
-        try:
-            self.time_slider.value = min(max(int(event.new), self.time_slider.start), self.time_slider.end)
+        try:   # the slider shows the step on screen (the recorded one nearest to the pick)
+            self.time_slider.value = min(max(self.shown_step, self.time_slider.start), self.time_slider.end)
         finally:
             self._syncing_slider = False
 
