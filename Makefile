@@ -39,3 +39,4 @@ clean:
 bench: install
 	$(PY) -m benchmarks.grokking_speed
 	$(PY) -m benchmarks.landscape_cost
+	$(PY) -m benchmarks.ensemble_speed
