@@ -356,8 +356,9 @@ class Runner:
             self.on_snapshot(snap)
 
     def _on_landscape(self) -> None:
-        """A new surface (tracker thread): a paused run shows it now; a running one with its next snapshot."""
-        if (self.state in (RunnerState.PAUSED, RunnerState.IDLE) and self._pending_steps == 0
+        """A new surface (tracker thread): a paused run shows it now; a running one with its next snapshot.
+        Only when the training thread runs: a headless run (run_headless) is driven by its caller."""
+        if (self.alive and self.state in (RunnerState.PAUSED, RunnerState.IDLE) and self._pending_steps == 0
                 and not self._stopping):
             try:
                 self.refresh()
