@@ -6,7 +6,7 @@ and the trajectory projected onto its plane, the newest point placed on the surf
 interpolation. Computing a surface (hundreds of model evaluations, seconds on a CPU core) happens
 on the tracker's thread: never on the UI thread, never holding up the training step or the other
 views. While training runs it refreshes a coarse grid every `refresh_s` seconds (and never takes
-more than about a quarter of a core); once training stops it refines the grid for the final
+more than about 40% of a core); once training stops it refines the grid for the final
 weights, and says so through `on_result` so a paused page shows it.
 """
 from __future__ import annotations
@@ -253,14 +253,15 @@ class LandscapeTracker:
         flats = torch.stack([f for _, f in trajectory])
         center = flats[-1]
         device = next(iter(probe.model.parameters())).device
-        like = probe.parameters(dict(probe.model.named_parameters()))
+        like = dict(probe.model.named_parameters())       # names and shapes, for unflatten
         explained = np.full(2, np.nan, dtype=np.float32)
         if directions == PCA and len(trajectory) >= 3 and float((flats - center).abs().max()) > 0:
             components, coords, explained = pca_components(flats)
             d1, d2 = components[0], components[1]
             half = MARGIN * float(np.abs(coords).max())
         else:
-            # Too short a trajectory for a plane of its own: Li et al.'s random plane, [-1, 1]².
+            # Asked for, or too short a trajectory for a plane of its own: Li et al.'s random plane,
+            # [-1, 1]² (widened only as far as the path needs).
             d1, d2 = self._random_directions(unflatten(center, like))
             coords = project(flats - center, d1, d2)
             half = max(1.0, MARGIN * float(np.abs(coords).max()))

@@ -10,7 +10,7 @@ from bokeh.palettes import Viridis256
 
 from ..runtime.history import History
 from .base import PALETTE, View, new_figure
-from .surface3d import LOG_FLOOR
+from .surface3d import log10_floored
 
 
 class LandscapeMap(View):
@@ -67,7 +67,7 @@ class LandscapeMap(View):
             self._clear()
             return
         alpha, beta, loss = np.asarray(snap.arrays[self.surface_key], dtype=float)
-        height = np.log10(np.maximum(loss, LOG_FLOOR))
+        height = log10_floored(loss)
         self.mapper.low, self.mapper.high = float(height.min()), float(max(height.max(), height.min() + 1e-9))
         x0, x1, y0, y1 = alpha.min(), alpha.max(), beta.min(), beta.max()
         self.image.data = {"image": [height], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}

@@ -33,6 +33,11 @@ PATH_LIFT = 0.02    # the path is drawn this share of the height range above its
 LOG_FLOOR = 1e-7     # log_z: smaller values (float32 losses that reached 0) are drawn at this height
 
 
+def log10_floored(values: np.ndarray) -> np.ndarray:
+    """log10 with values below LOG_FLOOR drawn at the floor (a loss that reached 0 in float32)."""
+    return np.log10(np.maximum(values, LOG_FLOOR))
+
+
 def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
     return np.linspace(low, high, count)
 
@@ -91,7 +96,7 @@ class Surface3D(View):
         self._deferred = False      # a push is scheduled for when SCENE_PERIOD_S has passed
 
     def _height(self, z: np.ndarray) -> np.ndarray:
-        return np.log10(np.maximum(z, LOG_FLOOR)) if self.log_z else z
+        return log10_floored(z) if self.log_z else z
 
     def update(self, snap) -> None:
         if self.surface_key not in snap.arrays:
