@@ -295,12 +295,16 @@ class Runner:
 
     def _advance(self) -> None:
         self._ensure_built()
-        loss = float(self.study.step())
+        loss = self.study.step()
         self.step += 1
         self._rate.mark(self.step)
         if self._pending_steps > 0:
             self._pending_steps -= 1
-        if not math.isfinite(loss):
+        # A loss left on the GPU is read back only when a snapshot is due or a Step ×N ends: reading
+        # it every step would make the CPU wait for the GPU at every step (a float costs nothing).
+        checked = isinstance(loss, float) or self._due(self.step) or self._pending_steps == 0 and (
+            self.state != RunnerState.RUNNING)
+        if checked and not math.isfinite(loss := float(loss)):
             self._pending_steps = 0
             self.state = RunnerState.PAUSED
             self._publish()

@@ -82,7 +82,7 @@ class AssociativeMemoryStudy(TorchStudy):
         return LandscapeProbe(self.model, (self.all_tokens,), objective,
                               label="expected loss of the five memories (all tokens, Zipf weights)")
 
-    def step(self) -> float:
+    def step(self) -> torch.Tensor:
         tokens, labels = self.task.sample(self.config.batch_size, self.generator)
         tokens, labels = tokens.to(self.device), labels.to(self.device)
         # Each memory's loss is its own (their parameters are disjoint); the sum trains them all.
@@ -90,7 +90,7 @@ class AssociativeMemoryStudy(TorchStudy):
         self.optimizer.zero_grad(set_to_none=True)
         sum(losses).backward()
         self.optimizer.step()
-        return float(losses[-1].detach())
+        return losses[-1].detach()
 
     @torch.no_grad()
     def observe(self, captured: dict):

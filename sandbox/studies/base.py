@@ -112,7 +112,9 @@ class Study:
     def build(self) -> None:
         raise NotImplementedError
 
-    def step(self) -> float:
+    def step(self) -> float | torch.Tensor:
+        """One optimisation step; returns its loss. A 0-d tensor may stay on its device: the
+        Runner reads it back only when a snapshot is due, so a GPU step never waits for the CPU."""
         raise NotImplementedError
 
     def capture(self):

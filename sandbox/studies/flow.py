@@ -227,7 +227,7 @@ class FlowStudy(TorchStudy):
             x1 = x1[metrics.ot_pairing(x0, x1)]
         return x0, x1
 
-    def step(self) -> float:
+    def step(self) -> torch.Tensor:
         c = self.config
         x0, x1 = self._pairs(c.batch_size, self.rng, "train")
         loss = self._cfm_loss(self.model, x0, x1, torch.rand(c.batch_size, device=self.device))
@@ -235,7 +235,7 @@ class FlowStudy(TorchStudy):
         loss.backward()
         self.optimizer.step()
         self.ema.update_parameters(self.model)
-        return loss.item()
+        return loss.detach()
 
     def _generate(self, model, x0: np.ndarray, nfe: int) -> np.ndarray:
         x = torch.as_tensor(x0, device=self.device)

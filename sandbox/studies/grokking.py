@@ -108,13 +108,13 @@ class GrokkingStudy(TorchStudy):
         return LandscapeProbe(self.model, (a, b), lambda logits: F.cross_entropy(logits, y),
                               label=f"train loss ({n} training pairs)")
 
-    def step(self) -> float:
+    def step(self) -> torch.Tensor:
         logits = self.model(self.a_train, self.b_train)
         loss = F.cross_entropy(logits, self.y_train)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return loss.item()
+        return loss.detach()
 
     # ---- observation -----------------------------------------------------------
     @torch.no_grad()

@@ -68,9 +68,13 @@ class Image(View):
         # Bokeh draws row 0 at the bottom; keep that so y reads as the row index.
         if self.extent_key:
             x0, x1, y0, y1 = (float(v) for v in snap.arrays[self.extent_key])
-            self.source.data = {"image": [image], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
+            placed = {"x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
         else:
-            self.source.data = {"image": [image], "x": [self.x_start], "y": [0], "dw": [cols], "dh": [rows]}
+            placed = {"x": [self.x_start], "y": [0], "dw": [cols], "dh": [rows]}
+        shown = self.source.data
+        # An image that stopped changing (a grid once learnt) is not sent to the browser again.
+        if not (all(shown[k] == v for k, v in placed.items()) and np.array_equal(shown["image"][0], image)):
+            self.source.data = {"image": [image], **placed}
         if self.title_template:
             self.figure.title.text = self.title_template.format_map(
                 {k.replace(".", "_"): v for k, v in snap.scalars.items()})

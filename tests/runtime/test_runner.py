@@ -81,6 +81,42 @@ def test_nan_loss_auto_pauses_with_a_message(runner):
     assert runner.mailbox.peek().step == 6
 
 
+class TensorLossStudy(FakeStudy):
+    """Returns its loss as a tensor, as a GPU study does, and counts how often it is read back.
+    Once NaN it stays NaN, as a real model's does once a NaN reached its weights."""
+
+    def step(self):
+        study = self
+
+        class Loss(torch.Tensor):
+            def __float__(self):
+                study.reads += 1
+                return super().__float__()
+
+        value = super().step()
+        broken = 0 <= self.config.nan_at <= self.count
+        return torch.tensor(float("nan") if broken else value).as_subclass(Loss)
+
+
+def test_a_tensor_loss_is_read_back_only_when_a_snapshot_is_due():
+    study = TensorLossStudy()
+    study.reads = 0
+    runner = Runner(study, snapshot_every=5)
+    try:
+        runner.reset(nan_at=7)
+        runner.start()
+        wait_until(lambda: runner.state == RunnerState.PAUSED)
+        # Steps 1, 2, 4 (powers of two) and 5 are due; the NaN of step 7 is seen at step 10.
+        assert runner.step == 10 and "nan" in runner.message.lower()
+        assert study.reads == 5
+        runner.reset(nan_at=-1)
+        runner.step_n(3)                      # the end of a Step ×N is always checked
+        wait_until(lambda: runner.step == 3 and runner.state == RunnerState.PAUSED)
+        assert study.reads == 5 + 3
+    finally:
+        runner.stop()
+
+
 def test_live_parameter_takes_effect_on_the_next_step(runner):
     runner.step_n(3)
     wait_until(lambda: runner.step == 3)
