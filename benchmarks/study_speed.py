@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
-from sandbox.runtime import Runner
+from sandbox.runtime import Runner, RunnerState
 from sandbox.runtime.device import configure_cpu_threads, resolve_device
 from sandbox.studies import get_study
 
@@ -72,6 +72,8 @@ def through_runner(spec: Spec, device: str, seconds: float, landscape: bool) -> 
     try:
         runner.start()
         while runner.step < WARMUP_STEPS:
+            if runner.state == RunnerState.ERROR:
+                raise RuntimeError(f"{spec.study} failed in the Runner: {runner.message}")
             time.sleep(0.01)   # the thread builds the study, then steps
         s0, t0 = runner.step, time.perf_counter()
         time.sleep(seconds)    # the measurement window
@@ -95,9 +97,12 @@ def snapshot_ms(spec: Spec, device: str, repeats: int = 5) -> float:
     return (time.perf_counter() - start) / repeats * 1000
 
 
-def measure_headless(spec: Spec, device: str, seconds: float) -> dict:
-    """Everything that needs no browser; run in a child process (its peak RSS is this study's)."""
-    threads = configure_cpu_threads()
+def measure_headless(spec: Spec, device: str, seconds: float, threads: int | None = None) -> dict:
+    """Everything that needs no browser; run in a child process (its peak RSS is this study's).
+    `threads`: torch's CPU threads (default: as the apps set them, all cores but one)."""
+    if threads:
+        torch.set_num_threads(threads)
+    threads = torch.get_num_threads() if threads else configure_cpu_threads()
     bare = bare_loop(spec, device, seconds)
     runner = through_runner(spec, device, seconds, landscape=False)
     with_landscape = through_runner(spec, device, seconds, landscape=True)
@@ -143,9 +148,10 @@ def measure_in_browser(spec: Spec, seconds: float) -> dict:
                 "server_peak_rss_mb": _peak_rss_mb(server.process.pid)}
 
 
-def _child(spec_name: str, device: str, seconds: float) -> dict:
+def _child(spec_name: str, device: str, seconds: float, threads: int | None) -> dict:
     out = subprocess.run([sys.executable, "-m", "benchmarks.study_speed", "--child", spec_name, "--device", device,
-                          "--seconds", str(seconds)], capture_output=True, text=True, check=True)
+                          "--seconds", str(seconds), *(["--threads", str(threads)] if threads else [])],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -167,11 +173,11 @@ def table(rows: list[tuple[Spec, dict]], browser: bool) -> str:
     return "\n".join(lines)
 
 
-def machine(device: str) -> str:
+def machine(device: str, threads: int | None = None) -> str:
     resolved = resolve_device(device).type
     gpu = f", {torch.cuda.get_device_name()}" if resolved == "cuda" else ""
     return (f"{platform.machine()} {os.cpu_count()} cores{gpu}; torch {torch.__version__}, device {resolved}, "
-            f"{max(1, (os.cpu_count() or 2) - 1)} torch thread(s)")
+            f"{threads or max(1, (os.cpu_count() or 2) - 1)} torch thread(s)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -181,22 +187,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-browser", action="store_true", help="skip the served app (no Chromium here)")
     parser.add_argument("--quick", action="store_true", help="1-second windows, first study only: checks it works")
     parser.add_argument("--only", default=None, help="one study by name")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores but one)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     specs = {s.study: s for s in SPECS}
     if args.child:
-        print(json.dumps(measure_headless(specs[args.child], args.device, args.seconds)))
+        print(json.dumps(measure_headless(specs[args.child], args.device, args.seconds, args.threads)))
         return
     seconds = 1.0 if args.quick else args.seconds
     chosen = [specs[args.only]] if args.only else list(SPECS[:1] if args.quick else SPECS)
     rows = []
     for spec in chosen:
-        result = _child(spec.study, args.device, seconds)
+        result = _child(spec.study, args.device, seconds, args.threads)
         if not args.no_browser:
             result.update(measure_in_browser(spec, seconds))
         rows.append((spec, result))
         print(f"measured {spec.study}", file=sys.stderr, flush=True)
-    print(f"machine: {machine(args.device)}; window {seconds:g} s per figure")
+    print(f"machine: {machine(args.device, args.threads)}; window {seconds:g} s per figure")
     print(table(rows, browser=not args.no_browser))
 
 

@@ -62,15 +62,20 @@ class Runner:
 
     def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
                  history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None,
-                 observe_inline: bool = False, landscape: bool = False):
+                 observe_inline: bool = False, landscape: bool = False, min_interval_s: float = 0.1):
         """`observe_inline`: build every due snapshot on the training thread (deterministic
         records for the CLI and tests). Otherwise a second thread observes, latest-wins,
         and the training loop only pays for a weight copy. `landscape`: keep a loss landscape of
-        the run (studies with a `landscape_probe`) on a third thread; snapshots carry it."""
+        the run (studies with a `landscape_probe`) on a third thread; snapshots carry it.
+        `min_interval_s`: in the background, snapshots due sooner than this after the last are
+        skipped (the first steps' powers of two excepted): a fast model (a GPU's 800 steps/s) would
+        otherwise keep the observer busy all the time for views that redraw a few times a second."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.study = study
         self.snapshot_every = snapshot_every
+        self.min_interval_s = min_interval_s
+        self._published_at = 0.0
         self.observe_inline = observe_inline
         self._observer: Observer | None = None
         # Held while a run is rebuilt and while a capture is observed, so an observation
@@ -321,7 +326,9 @@ class Runner:
             return
         if self._pending_steps == 0 and self.state != RunnerState.RUNNING:
             self._publish()  # the end of Step ×N is always shown
-        elif self._due(self.step) and (self.observe_inline or self._observer is None or self._observer.idle):
+        elif self._due(self.step) and (self.observe_inline or self._observer is None or (
+                self._observer.idle and (self.step < self.snapshot_every
+                                         or time.perf_counter() - self._published_at >= self.min_interval_s))):
             self._publish()
 
     def _due(self, step: int) -> bool:
@@ -334,6 +341,7 @@ class Runner:
     def _publish(self) -> None:
         """Capture now (training thread); observe inline or hand over to the observer."""
         training = self.state == RunnerState.RUNNING or self._pending_steps > 0
+        self._published_at = time.perf_counter()
         item = (self.run_id, self.step, self.study.capture(), training)
         if self.observe_inline:
             self._observe(item)

@@ -188,4 +188,12 @@ class TorchStudy(Study):
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
+        built = [group.get("capturable", False) for group in self.optimizer.param_groups]
         self.optimizer.load_state_dict(state["optimizer"])
+        # A run saved from a CUDA-graphed optimiser loads into a plain one and back: each keeps how it was built.
+        for group, capturable in zip(self.optimizer.param_groups, built):
+            group["capturable"] = capturable
+            for p in group["params"]:
+                step = self.optimizer.state.get(p, {}).get("step")
+                if torch.is_tensor(step):
+                    self.optimizer.state[p]["step"] = step.to(p.device if capturable else "cpu", torch.float32)

@@ -16,6 +16,7 @@ from ..analysis.landscape import PROBE_SAMPLES, LandscapeProbe
 from ..models.mlp import ACTIVATIONS, PairMLP
 from ..models.transformer import GrokTransformer
 from ..runtime.device import resolve_device
+from ..runtime.graphed_step import GraphedStep
 from ..tasks.modular import OPERATIONS, is_prime, modular_table
 from .base import StudyConfig, TorchStudy, register
 
@@ -38,6 +39,9 @@ class GrokkingConfig(StudyConfig):
     weight_decay = param.Number(default=1.0, bounds=(0.0, 10.0), label="Weight decay", doc="AdamW decoupled weight decay (live).")
     beta2 = param.Number(default=0.98, bounds=(0.5, 0.9999), label="AdamW β₂", doc="AdamW β₂ (Nanda uses 0.98).")
     selected_neuron = param.Integer(default=0, bounds=(0, None), doc="Neuron whose activation grid is reported.")
+    cuda_graph = param.Boolean(default=True, label="CUDA graph (GPU)",
+                               doc="On a GPU, replay each full-batch step as one CUDA graph (the MLP trains ~5× "
+                                   "faster; the same steps). No effect on a CPU.")
 
     def check(self) -> None:
         super().check()
@@ -94,8 +98,10 @@ class GrokkingStudy(TorchStudy):
             self.model = GrokTransformer(c.p, c.d_model, c.n_heads, c.d_mlp, c.init_scale)
         self.model.to(self.device)
         self.shadow = self.make_shadow()
+        graphed = c.cuda_graph and self.device.type == "cuda"
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay,
-                                           betas=(0.9, c.beta2))
+                                           betas=(0.9, c.beta2), capturable=graphed)
+        self.graphed = GraphedStep(self._loss_and_step, self.optimizer) if graphed else None
         as_tensor = lambda x: torch.as_tensor(x, device=self.device)  # noqa: E731
         self.a, self.b, self.y = as_tensor(self.table.a), as_tensor(self.table.b), as_tensor(self.table.y)
         self.train_idx, self.test_idx = as_tensor(self.table.train), as_tensor(self.table.test)
@@ -109,12 +115,26 @@ class GrokkingStudy(TorchStudy):
                               label=f"train loss ({n} training pairs)")
 
     def step(self) -> torch.Tensor:
-        logits = self.model(self.a_train, self.b_train)
-        loss = F.cross_entropy(logits, self.y_train)
+        if self.graphed is not None:
+            return self.graphed()
         self.optimizer.zero_grad(set_to_none=True)
+        return self._loss_and_step().detach()
+
+    def _loss_and_step(self) -> torch.Tensor:
+        loss = F.cross_entropy(self.model(self.a_train, self.b_train), self.y_train)
         loss.backward()
         self.optimizer.step()
-        return loss.detach()
+        return loss
+
+    def apply_live(self, name: str, value) -> None:
+        super().apply_live(name, value)
+        if self.graphed is not None and name in ("lr", "weight_decay"):
+            self.graphed.invalidate()      # the recorded step holds the old value
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        if self.graphed is not None:
+            self.graphed.invalidate()      # the optimiser's state tensors were replaced
 
     # ---- observation -----------------------------------------------------------
     @torch.no_grad()

@@ -57,8 +57,8 @@ class SeedEnsemble:
         train = as_tensor(self.table.train)
         self.a_train, self.b_train, self.y_train = self.a[train], self.b[train], self.y[train]
 
-    def step(self) -> float:
-        """One AdamW step of every member; returns the mean of their train losses."""
+    def step(self) -> torch.Tensor:
+        """One AdamW step of every member; returns the mean of their train losses (left on the device)."""
         logits = self.model(self.a_train, self.b_train)                       # (S, n, p)
         size, n = logits.shape[:2]
         # The sum of the members' mean losses: each member's gradient is its own run's gradient.
@@ -66,7 +66,7 @@ class SeedEnsemble:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return loss.item() / size
+        return loss.detach() / size
 
     @torch.no_grad()
     def accuracies(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """Runner: commands apply between steps, errors become state. Run: pytest tests/runtime/test_runner.py"""
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -234,3 +235,22 @@ def test_loading_a_run_with_bad_settings_keeps_the_current_run(runner):
     runner.load(RunRecord(study="fake", preset="default", params={"size": 13}, rows=[], snapshots=[]))
     wait_until(lambda: "Could not load" in runner.message)
     assert "unlucky" in runner.message and runner.step == 3
+
+
+def test_a_fast_run_is_snapshotted_at_most_every_min_interval_in_the_background():
+    runner = Runner(FakeStudy(), snapshot_every=5, min_interval_s=0.2)
+    try:
+        runner.start()
+        wait_until(lambda: runner.step > 0)
+        started = time.perf_counter()
+        wait_until(lambda: time.perf_counter() - started > 1.0 and runner.step > 2000)
+        runner.pause()
+        wait_until(lambda: runner.state == RunnerState.PAUSED)
+        elapsed = time.perf_counter() - started
+        steps = [row["step"] for row in runner.history.since(0)]
+        assert steps[0] == 0.0
+        later = [s for s in steps[1:-1] if s >= 5]
+        assert 1 <= len(later) <= elapsed / 0.2 + 2, (len(later), elapsed)
+        assert steps[-1] == runner.step                      # the pause is always shown
+    finally:
+        runner.stop()
