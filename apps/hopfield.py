@@ -5,6 +5,7 @@ import panel as pn
 from sandbox.analysis.hopfield import CLASSICAL_CAPACITY
 from sandbox.studies.hopfield import CAPACITY_NOISE, HopfieldStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.sweep import SweepPanel
 from sandbox.views import Bars, Curves, PatternGrid, Scatter
 from sandbox.views.surface3d import Surface3D
 
@@ -67,8 +68,10 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
 
     stored.param.watch(query_pattern, "clicked_tile")
     retrieval.param.watch(flip_cell, "clicked_cell")
+    sweep = SweepPanel("hopfield", x="load=0.02:0.3:8", y="noise=0:0.4:5", settings=controller.current_settings,
+                       runs_root=runs_root)
     rows = [[stored], [retrieval, overlaps], [landscape, pn.Column(overlap_curve, energy, sizing_mode="stretch_width")],
-            [capacity, basin]]
+            [capacity, basin], [sweep]]
     return StudyApp(controller, rows, title="Hopfield networks and associative memory", intro=INTRO)
 
 

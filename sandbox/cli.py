@@ -1,4 +1,5 @@
-"""Headless command line: `python -m sandbox run grokking --preset fast --steps 3000 --out runs/`.
+"""Headless command line: `python -m sandbox run grokking --preset fast --steps 3000 --out runs/`,
+`python -m sandbox sweep grokking --grid weight_decay=0,1 train_fraction=0.2,0.4` (Dask).
 
 Flags for a study's parameters are generated from its Config class, so the CLI, the
 widgets and the URL all accept the same names with the same bounds.
@@ -14,6 +15,7 @@ import param
 from .runtime.device import configure_cpu_threads
 from .runtime.runner import Runner, RunnerState
 from .runtime.store import save_run
+from .runtime.sweep import MEASURES, Sweep, make_spec
 from .studies import STUDIES, get_study
 
 _TYPES = {param.Integer: int, param.Number: float, param.Boolean: lambda s: s.lower() in ("1", "true", "yes")}
@@ -45,11 +47,54 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--snapshot-every", type=int, default=50, help="steps between recorded snapshots")
         sub.add_argument("--keep", type=int, default=60, help="most snapshots kept in the run")
         _add_config_flags(sub, study.Config)
+    sweep = commands.add_parser("sweep", help="measure a grid of settings on Dask (a phase diagram)",
+                                description="e.g. python -m sandbox sweep grokking --grid weight_decay=0,0.5,1 "
+                                            "train_fraction=0.2:0.6:3")
+    sweep.add_argument("study", choices=sorted(MEASURES))
+    sweep.add_argument("--grid", nargs="+", required=True, metavar="NAME=VALUES",
+                       help="one or two axes: name=v1,v2,... or name=start:stop:count")
+    sweep.add_argument("--preset", default=None, help="the study's preset the grid changes (default: its default)")
+    sweep.add_argument("--steps", type=int, default=None, help="most steps per point (grokking: 3000)")
+    sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="a running Dask scheduler (default: a LocalCluster on this machine)")
+    sweep.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
+    sweep.add_argument("--out", default="runs", help="run store root (the sweep goes to <out>/sweeps/<name>)")
+    sweep.add_argument("--name", default=None, help="sweep directory name (default: time stamp + study)")
     return parser
+
+
+def _sweep(args) -> int:
+    try:
+        spec = make_spec(args.study, args.grid, args.preset, args.steps)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    names = list(spec.axes)
+
+    def report(index, result) -> None:
+        shown = ", ".join(f"{n}={spec.axes[n][i]}" for n, i in zip(names, index))
+        value = result.get(sweep.measure.outcome, result.get("error"))
+        print(f"[{sweep.finished:>3}/{sweep.total}] {shown}: {sweep.measure.outcome} = {value}", flush=True)
+
+    sweep = Sweep(spec, scheduler=args.scheduler, n_workers=args.workers, runs_root=args.out, name=args.name,
+                  on_result=report)
+    print(f"{sweep.total} points of {args.study} ({spec.preset}); {sweep.measure.outcome}: {sweep.measure.label}")
+    sweep.start()
+    try:
+        while not sweep.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        sweep.cancel()
+        sweep.wait(30)
+    print(sweep.message)
+    print(f"saved {sweep.path}")
+    return 0 if sweep.state == "done" and not sweep.errors else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "list":
         for name, study in sorted(STUDIES.items()):
             print(f"{name}: {study.title}\n  presets: {', '.join(study.PRESETS)}")

@@ -29,3 +29,17 @@ def test_bad_values_give_a_message_not_a_traceback(tmp_path, capsys):
 def test_module_entry_point_lists_studies():
     out = subprocess.run([sys.executable, "-m", "sandbox", "list"], capture_output=True, text=True, check=True).stdout
     assert "grokking" in out and "nanda2023" in out
+
+
+def test_a_sweep_with_a_bad_grid_says_why(tmp_path, capsys):
+    assert main(["sweep", "grokking", "--grid", "depth=1,2", "--out", str(tmp_path)]) == 2
+    assert "'depth' is not a setting of grokking" in capsys.readouterr().err
+
+
+def test_a_sweep_from_the_command_line_runs_on_a_local_cluster_and_is_saved(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "sandbox", "sweep", "hopfield", "--grid", "load=0.05,0.6", "noise=0.1",
+                          "--workers", "2", "--out", str(tmp_path), "--name", "s"],
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "[  2/2]" in out.stdout and "Done: 2 points." in out.stdout
+    assert (tmp_path / "sweeps" / "s" / "sweep.json").is_file()

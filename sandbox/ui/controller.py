@@ -262,6 +262,10 @@ class StudyController(Viewer):
         except Exception:  # noqa: BLE001 - the link is a convenience; never break a session over it
             pass
 
+    def current_settings(self) -> tuple[str, dict]:
+        """The preset and every setting as the sidebar shows them now (what a sweep starts from)."""
+        return self.preset_select.value, {k: v for k, v in self.settings.param.values().items() if k != "name"}
+
     def _set_preset_quietly(self, preset: str) -> None:
         self._quiet_preset = True
         try:

@@ -1,0 +1,342 @@
+"""Hyperparameter sweeps on Dask: a grid of points, each measured by a task on a worker, results
+handed back as they finish (a phase diagram fills in point by point).
+
+    python -m sandbox sweep grokking --grid weight_decay=0,0.5,1 train_fraction=0.2:0.6:3
+    python -m sandbox sweep hopfield --grid load=0.05:0.3:6 noise=0,0.1,0.2,0.3
+
+`LocalCluster` by default (one worker process per core, one torch thread each); pass
+`scheduler="tcp://host:port"` to use a running cluster. A point's task is a plain function of
+plain values (picklable, no sandbox object crosses the wire), and returns plain floats.
+The sweep is saved, as it fills, to `<runs>/sweeps/<name>/sweep.json` (written atomically).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .store import RunStoreError, _check_name
+
+MAX_POINTS = 400
+SWEEP_FORMAT = "sandbox-sweep/1"
+
+
+# ---- what one point measures -------------------------------------------------------------
+def grokking_point(preset: str, values: dict, steps: int, every: int = 50) -> dict:
+    """Train until test accuracy reaches 0.95 or `steps` run out; the app's own metrics."""
+    import torch
+
+    from ..studies.grokking import GrokkingStudy
+    from .runner import Runner, RunnerState
+
+    torch.set_num_threads(1)            # one worker per core
+    runner = Runner(GrokkingStudy(preset=preset, **values), snapshot_every=every, ring_capacity=4,
+                    observe_inline=True)
+    started = time.perf_counter()
+    grokked = memorised = math.nan
+    while runner.step < steps and math.isnan(grokked):
+        runner.run_headless(min(every, steps - runner.step))
+        if runner.state == RunnerState.ERROR or runner.message:
+            break
+        for row in runner.history.since(0):
+            if math.isnan(memorised) and row.get("acc.train", 0) >= 0.99:
+                memorised = row["step"]
+            if row.get("acc.test", 0) >= 0.95:
+                grokked = row["step"]
+                break
+    last = runner.history.since(len(runner.history) - 1)[0]
+    runner.stop()
+    return {"steps_to_grok": grokked, "steps_to_memorise": memorised, "acc.test": last.get("acc.test", math.nan),
+            "acc.train": last.get("acc.train", math.nan), "steps": float(runner.step),
+            "seconds": time.perf_counter() - started}
+
+
+def hopfield_point(preset: str, values: dict, steps: int, every: int = 0) -> dict:
+    """Retrieval success of random patterns at load α = P/N and query noise (the preset's network)."""
+    import torch
+
+    from ..analysis.hopfield import success_rate
+    from ..studies.hopfield import HopfieldStudy
+
+    torch.set_num_threads(1)
+    values = dict(values)
+    load, noise = float(values.pop("load", 0.1)), float(values.pop("noise", 0.1))
+    c = HopfieldStudy.validated({**HopfieldStudy.preset_values(preset), **values})
+    units = c.n_units
+    started = time.perf_counter()
+    rate = success_rate(c.network, units, max(1, round(load * units)), noise, trials=2, queries=32,
+                        degree=c.degree, beta=c.beta, rule=c.rule, seed=c.seed)
+    return {"success": rate, "seconds": time.perf_counter() - started}
+
+
+@dataclass(frozen=True)
+class Measure:
+    point: Callable[..., dict]
+    outcome: str                  # the result the heatmap shows
+    label: str
+    extra_axes: dict[str, tuple[float, float]] = field(default_factory=dict)  # axes that are not config values
+    default_steps: int = 0
+
+
+MEASURES = {
+    "grokking": Measure(grokking_point, "steps_to_grok", "steps until test accuracy ≥ 0.95 (—: not within the budget)",
+                        default_steps=3000),
+    "hopfield": Measure(hopfield_point, "success", "share of noisy queries retrieved",
+                        extra_axes={"load": (0.001, 4.0), "noise": (0.0, 0.5)}),
+}
+
+
+# ---- the grid ------------------------------------------------------------------------------
+def parse_axis(text: str) -> tuple[str, list]:
+    """`name=v1,v2,...` or `name=start:stop:count` (evenly spaced, both ends included)."""
+    name, sep, spec = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or not name or not spec.strip():
+        raise ValueError(f"a grid axis reads name=v1,v2,... or name=start:stop:count, not {text!r}")
+    try:
+        if ":" in spec:
+            start, stop, count = spec.split(":")
+            if int(count) < 1:
+                raise ValueError
+            values = [float(v) for v in np.linspace(float(start), float(stop), int(count))]
+        else:
+            values = [_number(v) for v in spec.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"cannot read the values of {name!r} in {text!r}") from None
+    if not values:
+        raise ValueError(f"the axis {name!r} has no values")
+    return name, values
+
+
+def _number(text: str):
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text       # a choice, e.g. network=classical
+
+
+@dataclass
+class SweepSpec:
+    study: str
+    preset: str
+    axes: dict[str, list]         # one or two axes: the first is x, the second y
+    steps: int = 0
+    fixed: dict = field(default_factory=dict)
+
+    def points(self) -> list[tuple[tuple[int, ...], dict]]:
+        names = list(self.axes)
+        return [(index, {**self.fixed, **{n: self.axes[n][i] for n, i in zip(names, index)}})
+                for index in itertools.product(*(range(len(v)) for v in self.axes.values()))]
+
+    def shape(self) -> tuple[int, int]:
+        sizes = [len(v) for v in self.axes.values()]
+        return (sizes[1] if len(sizes) > 1 else 1, sizes[0])    # (rows = y, columns = x)
+
+
+def make_spec(study: str, grid: list[str] | dict, preset: str | None = None, steps: int | None = None,
+              fixed: dict | None = None) -> SweepSpec:
+    """A checked sweep: every point's values pass the study's own validation before any task runs."""
+    from ..studies import get_study
+
+    if study not in MEASURES:
+        raise ValueError(f"no sweep is defined for {study!r}; choose one of {', '.join(MEASURES)}")
+    measure, cls = MEASURES[study], get_study(study)
+    axes = dict(parse_axis(a) for a in grid) if isinstance(grid, list) else {k: list(v) for k, v in grid.items()}
+    if not 1 <= len(axes) <= 2:
+        raise ValueError("a sweep has one or two axes (the heatmap's x and y)")
+    spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, dict(fixed or {}))
+    if len(spec.points()) > MAX_POINTS:
+        raise ValueError(f"{len(spec.points())} points is more than {MAX_POINTS}; use fewer values")
+    if measure.default_steps and spec.steps < 1:
+        raise ValueError("steps must be at least 1")
+    for name, values in axes.items():
+        if name in measure.extra_axes:
+            low, high = measure.extra_axes[name]
+            bad = [v for v in values if not isinstance(v, (int, float)) or not low <= v <= high]
+            if bad:
+                raise ValueError(f"{name} must lie in [{low}, {high}]; got {bad}")
+        elif name not in cls.Config.param or name == "name":
+            known = [n for n in cls.Config.param if n != "name"] + list(measure.extra_axes)
+            raise ValueError(f"{name!r} is not a setting of {study}; choose from {', '.join(known)}")
+    preset_values = cls.preset_values(spec.preset)
+    for _, values in spec.points():
+        config_values = {k: v for k, v in values.items() if k not in measure.extra_axes}
+        cls.validated({**preset_values, **config_values})      # raises ValueError with the study's message
+    return spec
+
+
+# ---- running it ----------------------------------------------------------------------------
+class Sweep:
+    """Runs a spec's points as Dask tasks. A thread collects results as they finish into `outcome`
+    ((rows, columns) of the measure's outcome; NaN until known) and `results`; `on_result` is called
+    for each and `on_finish` once at the end (on the sweep's thread). `cancel()` drops the tasks not yet
+    finished."""
+
+    def __init__(self, spec: SweepSpec, scheduler: str | None = None, n_workers: int | None = None,
+                 runs_root: str | Path | None = None, name: str | None = None,
+                 on_result: Callable[[tuple, dict], None] | None = None,
+                 on_finish: Callable[[], None] | None = None):
+        self.spec, self.measure = spec, MEASURES[spec.study]
+        self.on_finish = on_finish
+        self.scheduler, self.n_workers = scheduler, n_workers
+        self.on_result = on_result
+        self.outcome = np.full(spec.shape(), np.nan)
+        self.results: dict[tuple, dict] = {}
+        self.errors: list[str] = []
+        self.state = "idle"            # idle → running → done | cancelled | failed
+        self.message = ""
+        self.total = len(spec.points())
+        self.name = name or time.strftime("%Y%m%d-%H%M%S") + f"-{spec.study}"
+        self.path = (Path(runs_root) / "sweeps" / _check_name(self.name, "sweep name")) if runs_root else None
+        self._client = self._cluster = None
+        self._futures = {}
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def finished(self) -> int:
+        return len(self.results)
+
+    def start(self) -> "Sweep":
+        self.state = "running"
+        self._thread = threading.Thread(target=self._collect, name="sandbox-sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.state != "running":
+                return
+            self.state = "cancelled"
+            pending = [f for f in self._futures if not f.done()]
+        if pending and self._client is not None:
+            self._client.cancel(pending)
+        self.message = f"Cancelled: {self.finished} of {self.total} points were measured."
+
+    def _connect(self):
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler:
+            return Client(self.scheduler, timeout="10s"), None
+        workers = self.n_workers or max(1, min(self.total, os.cpu_count() or 1))
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+
+    def _collect(self) -> None:
+        from dask.distributed import as_completed
+
+        try:
+            self._client, self._cluster = self._connect()
+            with self._lock:
+                if self.state == "cancelled":
+                    return
+                for index, values in self.spec.points():
+                    future = self._client.submit(self.measure.point, self.spec.preset, values, self.spec.steps,
+                                                 key=f"{self.name}-{'-'.join(map(str, index))}", pure=False)
+                    self._futures[future] = (index, values)
+            self.message = f"Running {self.total} points on {self._workers()} worker(s)."
+            self._save()
+            for future in as_completed(list(self._futures)):
+                if self.state == "cancelled":
+                    break
+                index, values = self._futures[future]
+                if future.status == "error":
+                    self.errors.append(f"{values}: {future.exception()}")
+                    result = {"error": str(future.exception())}
+                elif future.status == "cancelled":
+                    continue
+                else:
+                    result = future.result()
+                self._record(index, values, result)
+            if self.state == "running":
+                self.state = "done"
+                self.message = (f"Done: {self.finished} points" +
+                                (f", {len(self.errors)} failed (first: {self.errors[0]})" if self.errors else "") + ".")
+        except Exception as exc:  # noqa: BLE001 - a sweep that cannot run says why; the app goes on
+            self.state, self.message = "failed", f"The sweep could not run: {type(exc).__name__}: {exc}"
+        finally:
+            self._save()
+            self._shutdown()
+            if self.on_finish is not None:
+                self.on_finish()
+
+    def _workers(self) -> int:
+        try:
+            return len(self._client.scheduler_info().get("workers", {}))
+        except Exception:  # noqa: BLE001 - only for the message
+            return 0
+
+    def _record(self, index: tuple, values: dict, result: dict) -> None:
+        self.results[index] = {"values": values, **result}
+        value = result.get(self.measure.outcome, math.nan)
+        row, column = (index[1] if len(index) > 1 else 0), index[0]
+        self.outcome[row, column] = value
+        self._save()
+        if self.on_result is not None:
+            self.on_result(index, result)
+
+    def _shutdown(self) -> None:
+        for closable in (self._client, self._cluster):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:  # noqa: BLE001 - closing a cluster that is already gone
+                    pass
+
+    # ---- the record ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"format": SWEEP_FORMAT, "spec": asdict(self.spec), "outcome": self.measure.outcome,
+                "label": self.measure.label, "state": self.state, "message": self.message,
+                "points": [{"index": list(i), **r} for i, r in sorted(self.results.items())]}
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=self.path, prefix=".sweep.", suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump(self.to_dict(), out, indent=1, default=_plain)
+        os.replace(tmp, self.path / "sweep.json")      # a reader never sees half a file
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def load_sweep(path: str | Path) -> dict:
+    """A saved sweep (sweep.json) as a dict, with `outcome_grid` rebuilt; RunStoreError if it is not one."""
+    path = Path(path)
+    file = path / "sweep.json" if path.is_dir() else path
+    try:
+        record = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunStoreError(f"{file} is not a readable sweep: {exc}") from None
+    if not isinstance(record, dict) or record.get("format") != SWEEP_FORMAT:
+        raise RunStoreError(f"{file} was not written by a sandbox sweep")
+    spec = SweepSpec(**record["spec"])
+    grid = np.full(spec.shape(), np.nan)
+    for point in record["points"]:
+        index = point["index"]
+        grid[index[1] if len(index) > 1 else 0, index[0]] = point.get(record["outcome"], math.nan)
+    record["outcome_grid"] = grid
+    return record

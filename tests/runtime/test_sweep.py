@@ -1,0 +1,81 @@
+"""Sweeps: the grid is read and checked before anything runs; points run on a Dask LocalCluster,
+fill the phase diagram as they finish, are saved as they come, and cancel stops the rest.
+Run: pytest tests/runtime/test_sweep.py"""
+import math
+
+import numpy as np
+import pytest
+
+from sandbox.runtime.store import RunStoreError
+from sandbox.runtime.sweep import Sweep, load_sweep, make_spec, parse_axis
+
+SMALL_GROKKING = {"p": 31, "width": 128}
+
+
+def test_an_axis_is_a_list_or_an_even_range():
+    assert parse_axis("weight_decay=0,0.5,1") == ("weight_decay", [0, 0.5, 1])
+    assert parse_axis("train-fraction=0.2:0.6:3") == ("train_fraction", pytest.approx([0.2, 0.4, 0.6]))
+    assert parse_axis("network=classical,dense") == ("network", ["classical", "dense"])
+    for bad in ("weight_decay", "weight_decay=", "x=0:1", "x=0:1:0", "x=a:b:2"):
+        with pytest.raises(ValueError):
+            parse_axis(bad)
+
+
+@pytest.mark.parametrize("study, grid, message", [
+    ("grokking", ["weight_decay=0,1", "train_fraction=0.3,1.5"], "train_fraction"),
+    ("grokking", ["p=12,13"], "not prime"),
+    ("grokking", ["depth=1,2"], "not a setting of grokking"),
+    ("grokking", ["lr=0.1", "p=13", "width=8"], "one or two axes"),
+    ("grokking", ["lr=0:1:21", "weight_decay=0:1:21"], "more than 400"),
+    ("hopfield", ["load=0.1,9", "noise=0.1"], "load must lie in"),
+    ("flow", ["lr=0.1"], "no sweep is defined"),
+])
+def test_a_bad_grid_is_refused_with_the_reason_before_any_task_runs(study, grid, message):
+    with pytest.raises(ValueError, match=message):
+        make_spec(study, grid)
+
+
+@pytest.mark.slow
+def test_a_2x2_grokking_sweep_on_a_local_cluster_fills_the_phase_diagram(tmp_path):
+    spec = make_spec("grokking", ["weight_decay=0.5,1", "train_fraction=0.3,0.5"], steps=1500, fixed=SMALL_GROKKING)
+    seen = []
+    sweep = Sweep(spec, n_workers=2, runs_root=tmp_path, name="phase", on_result=lambda i, r: seen.append(i)).start()
+    assert sweep.wait(240) and sweep.state == "done", sweep.message
+    assert sorted(seen) == [(0, 0), (0, 1), (1, 0), (1, 1)] and sweep.errors == []
+    # Rows: train fraction 0.3, 0.5; columns: weight decay 0.5, 1. More data and more decay grok sooner;
+    # with 30% of p = 31 neither groks within 1500 steps (a blank cell, still a measured point).
+    grid = sweep.outcome
+    assert np.isnan(grid[0]).all() and np.isfinite(grid[1]).all() and grid[1, 1] < grid[1, 0]
+    assert all(sweep.results[i]["acc.train"] == 1.0 for i in seen)
+    saved = load_sweep(tmp_path / "sweeps" / "phase")
+    np.testing.assert_array_equal(saved["outcome_grid"], grid)
+    assert saved["state"] == "done" and len(saved["points"]) == 4
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_points_not_yet_measured(tmp_path):
+    spec = make_spec("grokking", ["weight_decay=0,0.1,0.2,0.3", "train_fraction=0.3,0.4"], steps=20_000,
+                     fixed=SMALL_GROKKING)        # no weight decay: these never grok, each runs all its steps
+    sweep = Sweep(spec, n_workers=1, runs_root=tmp_path, name="cancelled").start()
+    assert sweep.wait(3) is False and sweep.state == "running"
+    sweep.cancel()
+    assert sweep.wait(60), "the sweep did not end after cancel"
+    assert sweep.state == "cancelled" and sweep.finished < sweep.total == 8
+    assert "Cancelled" in sweep.message
+    saved = load_sweep(tmp_path / "sweeps" / "cancelled")
+    assert saved["state"] == "cancelled" and len(saved["points"]) == sweep.finished
+
+
+def test_a_file_that_is_not_a_sweep_is_refused_with_a_message(tmp_path):
+    (tmp_path / "sweep.json").write_text('{"format": "something else"}')
+    with pytest.raises(RunStoreError, match="not written by a sandbox sweep"):
+        load_sweep(tmp_path)
+    with pytest.raises(RunStoreError, match="not a readable sweep"):
+        load_sweep(tmp_path / "missing")
+
+
+def test_hopfield_points_measure_success_over_load_and_noise():
+    from sandbox.runtime.sweep import hopfield_point
+    easy = hopfield_point("classical, 10 patterns", {"load": 0.05, "noise": 0.05}, 0)["success"]
+    hard = hopfield_point("classical, 10 patterns", {"load": 0.5, "noise": 0.3}, 0)["success"]
+    assert easy >= 0.9 and hard <= 0.2 and not math.isnan(easy)
