@@ -6,6 +6,7 @@ from bokeh.palettes import RdBu11
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.ui import StudyApp, StudyController
 from sandbox.ui.landscape import LandscapeSection
+from sandbox.ui.seeds import SeedSpreadPanel
 from sandbox.ui.sweep import SweepPanel
 from sandbox.views import Bars, Curves, Image, Scatter
 
@@ -65,7 +66,8 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     sweep = SweepPanel("grokking", x="weight_decay=0,0.5,1", y="train_fraction=0.2,0.3,0.5",
                        settings=controller.current_settings, runs_root=runs_root, steps=2000)
     rows = [[accuracy, loss], [norm, sparsity], [spectrum, per_frequency], [neurons, phases],
-            [grid, activation, neuron_spectrum], *landscape.rows(controller), [sweep]]
+            [grid, activation, neuron_spectrum], *landscape.rows(controller), [SeedSpreadPanel(controller.current_settings)],
+            [sweep]]
     return StudyApp(controller, rows, title="Grokking on modular addition", intro=INTRO)
 
 

@@ -8,6 +8,7 @@ data split of `seed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -84,15 +85,23 @@ class SeedEnsemble:
             keys.append(fourier.key_frequencies(energy, TOP_KEYS))
         return np.asarray(keys)
 
-    def run(self, steps: int, every: int = 50) -> SeedSpread:
+    def run(self, steps: int, every: int = 50, progress: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+            stop: Callable[[], bool] | None = None) -> SeedSpread:
+        """Train `steps` steps, measuring every `every`; `progress(step, train, test)` after each
+        measurement, and `stop()` ends the run early (the spread then covers the steps measured)."""
         measured, train_acc, test_acc = [], [], []
         for step in range(1, steps + 1):
             self.step()
-            if step % every == 0 or step == steps:
+            last = step == steps or (stop is not None and stop())
+            if step % every == 0 or last:
                 train, test = self.accuracies()
                 measured.append(step)
                 train_acc.append(train)
                 test_acc.append(test)
+                if progress is not None:
+                    progress(step, train, test)
+            if last:
+                break
         test_acc, train_acc, measured = np.array(test_acc).T, np.array(train_acc).T, np.array(measured)
         grokked = test_acc >= 0.95
         grok_step = np.where(grokked.any(1), measured[grokked.argmax(1)], np.nan)
