@@ -6,7 +6,7 @@ PORT   ?= 5006
 # The pinned CPU wheel installs from local disk here; elsewhere the range in pyproject applies.
 TORCH  ?= torch==2.13.0
 
-.PHONY: serve test test-fast install bench clean
+.PHONY: serve test test-fast install bench bench-quick clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,8 +35,16 @@ test-fast: install
 clean:
 	rm -rf $(VENV) runs tests/artifacts
 
-# Reported figures (not a test): steps/s bare vs Runner vs served app with Chromium attached.
+# Reported figures (not a test), recorded in benchmarks/RESULTS.md: per study, steps/s of the bare
+# loop, the Runner and the served app with Chromium; snapshot cost, bytes per update, peak RSS.
 bench: install
-	$(PY) -m benchmarks.grokking_speed
+	$(PY) -m benchmarks.study_speed
+	$(PY) -m benchmarks.step_variants
 	$(PY) -m benchmarks.landscape_cost
 	$(PY) -m benchmarks.ensemble_speed
+	$(PY) -m benchmarks.grokking_speed
+
+# The same scripts with tiny windows: checks that they work (CI runs it inside make test).
+bench-quick: install
+	$(PY) -m benchmarks.study_speed --quick
+	$(PY) -m benchmarks.step_variants --steps 20 --skip "torch.compile(model)"

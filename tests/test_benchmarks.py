@@ -19,3 +19,18 @@ def test_ensemble_speed_times_both_ways_and_the_spread_runs():
     assert alone > 0 and together > 0
     spread = SeedEnsemble(seeds=2, p=11, width=8, device="cpu").run(steps=2, every=1)
     assert spread.test_accuracy.shape == (2, 2) and np.isnan(spread.grok_step).sum() <= 2
+
+
+def test_study_speed_measures_every_headless_figure_and_prints_a_table():
+    from benchmarks.study_speed import SPECS, measure_headless, table
+    spec = next(s for s in SPECS if s.study == "associative_memory")
+    row = measure_headless(spec, "cpu", seconds=0.3)
+    assert all(row[k] > 0 for k in ("bare", "runner", "runner_landscape", "snapshot_ms", "peak_rss_mb"))
+    printed = table([(spec, row)], browser=False)
+    assert printed.count("\n") == 2 and "associative_memory" in printed
+
+
+def test_step_variants_run_and_agree_on_the_loss():
+    from benchmarks.step_variants import eager, eager_item
+    (rate_a, loss_a), (rate_b, loss_b) = eager_item("fast", "cpu", 3), eager("fast", "cpu", 3)
+    assert rate_a > 0 and rate_b > 0 and loss_a == loss_b

@@ -75,3 +75,36 @@ def test_start_pause_and_query_a_clicked_pattern_in_the_browser(server, page):
     assert "paused" in state_text(page)
     assert page.errors == []
     assert server.python_errors() == []
+
+
+# Cells of the sweep heatmap that carry a measured value (text) in the page's Bokeh models.
+SWEEP_CELLS_JS = """() => {
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.data;
+    if (!d) continue;
+    const ink = d instanceof Map ? d.get('ink') : d.ink;
+    const text = d instanceof Map ? d.get('text') : d.text;
+    if (ink && text) return Array.from(text).filter(t => t !== '').length;
+  }
+  return -1;
+}"""
+
+
+def test_a_sweep_fills_the_phase_diagram_in_the_browser(server, page):
+    page.goto(server.url + "/hopfield")
+    page.get_by_role("button", name="Run sweep").wait_for(timeout=30_000)
+    for label, value in (("x axis (name=values or start:stop:count)", "load=0.05,0.15,0.6"),
+                         ("y axis (empty: one row)", "noise=0,0.3")):
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    page.get_by_role("button", name="Run sweep").click()
+    page.get_by_text("done · 6 of 6 points").wait_for(timeout=120_000)
+    deadline = time.monotonic() + 10
+    while page.evaluate(SWEEP_CELLS_JS) < 6 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)    # the last redraw reaches the page
+    assert page.evaluate(SWEEP_CELLS_JS) == 6
+    page.get_by_text("Phase diagram (a sweep on Dask)").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "hopfield_sweep.png"))
+    assert page.errors == []
+    assert server.python_errors() == []
