@@ -15,7 +15,7 @@ def test_landscape_cost_measures_every_part_of_a_landscape():
 
 
 def test_ensemble_speed_times_both_ways_and_the_spread_runs():
-    alone, together = per_seed_step_ms(seeds=2, steps=1)
+    alone, together = per_seed_step_ms(seeds=2, steps=1, device="cpu")
     assert alone > 0 and together > 0
     spread = SeedEnsemble(seeds=2, p=11, width=8, device="cpu").run(steps=2, every=1)
     assert spread.test_accuracy.shape == (2, 2) and np.isnan(spread.grok_step).sum() <= 2

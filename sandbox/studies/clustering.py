@@ -24,6 +24,8 @@ INFLUENCE_SEQUENCES = 512
 SPIKE_MIN_RISE = 0.1      # nats; see SpikeDetector
 GRID = 64               # decision-region resolution over the plane
 
+PENDING_LIMIT = 256   # GPU: steps whose loss may wait on the device before they are read back
+
 
 class ClusteringConfig(StudyConfig):
     p = param.Integer(default=2, bounds=(2, 64), label="p (modulus)", doc="Tokens and labels live in Z_p.")
@@ -116,6 +118,8 @@ class ClusteringStudy(TorchStudy):
         self.generator = torch.Generator(device="cpu").manual_seed(c.seed)
         self.order, self.cursor = torch.empty(0, dtype=torch.long), 0
         self.grad_norm, self.steps_done = 0.0, 0
+        self._pending: list[torch.Tensor] = []   # (loss, ‖g‖²) of steps not yet read back (GPU)
+        self.read_each_step = self.device.type == "cpu"   # a float read costs nothing there
         self.spikes = metrics.SpikeDetector(c.spike_factor, min_rise=SPIKE_MIN_RISE)
         self.spike_loss = float("nan")   # the largest spiking minibatch loss since the last capture
         self.nonzero_in_s = (x_train[:, list(self.task.S)] != 0).sum(axis=1)
@@ -146,16 +150,30 @@ class ClusteringStudy(TorchStudy):
             x, y = restrict_to_level(self.task, x, level)
         return x, y
 
-    def step(self) -> float:
+    def step(self) -> float | torch.Tensor:
         x, y = self._next_batch()
         loss = F.cross_entropy(self.model(x), y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.grad_norm = float(torch.sqrt(sum((q.grad ** 2).sum() for q in self.model.parameters()
-                                              if q.grad is not None)))
+        grad_sq = sum((q.grad ** 2).sum() for q in self.model.parameters() if q.grad is not None)
         self.optimizer.step()
         self.steps_done += 1
-        return self._note_loss(loss.item())
+        if self.read_each_step:
+            self.grad_norm = float(grad_sq) ** 0.5
+            return self._note_loss(loss.item())
+        # On a GPU every step's loss and gradient norm wait there and are read back together (at the next
+        # capture, or every PENDING_LIMIT steps): reading them each step would make the CPU wait each step.
+        self._pending.append(torch.stack([loss.detach(), grad_sq.detach()]))
+        if len(self._pending) >= PENDING_LIMIT:
+            self._read_pending()
+        return loss.detach()
+
+    def _read_pending(self) -> None:
+        if self._pending:
+            values, self._pending = torch.stack(self._pending).tolist(), []
+            for loss, grad_sq in values:
+                self._note_loss(loss)
+            self.grad_norm = grad_sq ** 0.5
 
     def _note_loss(self, value: float) -> float:
         if self.spikes.update(value) and not value <= self.spike_loss:  # NaN-safe: a first spike replaces NaN
@@ -163,6 +181,7 @@ class ClusteringStudy(TorchStudy):
         return value
 
     def capture_extra(self) -> dict:
+        self._read_pending()
         spike, self.spike_loss = self.spike_loss, float("nan")
         c = self.config
         return {"grad_norm": self.grad_norm, "spike_loss": spike,

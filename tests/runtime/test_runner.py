@@ -247,6 +247,7 @@ def test_a_fast_run_is_snapshotted_at_most_every_min_interval_in_the_background(
         runner.pause()
         wait_until(lambda: runner.state == RunnerState.PAUSED)
         elapsed = time.perf_counter() - started
+        wait_until(lambda: runner.mailbox.peek().step == runner.step)      # the pause's own snapshot
         steps = [row["step"] for row in runner.history.since(0)]
         assert steps[0] == 0.0
         later = [s for s in steps[1:-1] if s >= 5]

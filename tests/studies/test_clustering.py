@@ -74,3 +74,15 @@ def test_bad_settings_are_refused(study):
         study.set_param("T", 8)
     study.set_param("lr", 0.01)
     assert study.optimizer.param_groups[0]["lr"] == 0.01
+
+
+def test_losses_left_on_the_device_are_read_back_at_capture_with_the_same_spikes_and_norm():
+    """The GPU path (losses read back together at the next capture), run on a CPU: the same records."""
+    each, deferred = (built(ClusteringStudy(preset="paper", **{**TINY, "lr": 0.3})) for _ in range(2))
+    deferred.read_each_step = False
+    for _ in range(40):
+        assert float(deferred.step()) == pytest.approx(each.step(), rel=1e-6)
+    assert len(deferred._pending) == 40
+    a, b = each.capture_extra(), deferred.capture_extra()
+    assert deferred._pending == [] and b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-5)
+    assert np.isnan(b["spike_loss"]) if np.isnan(a["spike_loss"]) else b["spike_loss"] == pytest.approx(a["spike_loss"])
