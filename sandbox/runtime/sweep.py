@@ -239,7 +239,7 @@ class Sweep:
             return Client(self.scheduler, timeout="10s"), None
         workers = self.n_workers or max(1, min(self.total, os.cpu_count() or 1))
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)   # a cancelled or closed cluster's noise is not the user's error
         return Client(cluster), cluster
 
     def _collect(self) -> None:

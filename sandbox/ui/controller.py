@@ -280,11 +280,6 @@ class StudyController(Viewer):
         self.runner.stop()
 
     def tick(self) -> None:
-        # Every change of one tick goes to the browser as one message: one re-layout there, not one per view.
-        with pn.io.hold():
-            self._tick()
-
-    def _tick(self) -> None:
         r = self.runner
         self.state, self.step = r.state.value, r.step
         self.steps_per_second = round(r.steps_per_second, 1)

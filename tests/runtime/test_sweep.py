@@ -79,3 +79,15 @@ def test_hopfield_points_measure_success_over_load_and_noise():
     easy = hopfield_point("classical, 10 patterns", {"load": 0.05, "noise": 0.05}, 0)["success"]
     hard = hopfield_point("classical, 10 patterns", {"load": 0.5, "noise": 0.3}, 0)["success"]
     assert easy >= 0.9 and hard <= 0.2 and not math.isnan(easy)
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_a_scheduler_given_by_address(tmp_path):
+    """`--scheduler tcp://host:port`: here the scheduler of a cluster started beside the sweep."""
+    from dask.distributed import LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        spec = make_spec("hopfield", ["load=0.05,0.6"])
+        sweep = Sweep(spec, scheduler=cluster.scheduler_address).start()
+        assert cluster.scheduler_address.startswith("tcp://")
+        assert sweep.wait(120) and sweep.state == "done", sweep.message
+        assert sweep.outcome[0, 0] > sweep.outcome[0, 1] and len(cluster.scheduler_info["workers"]) == 1

@@ -107,4 +107,4 @@ def test_a_sweep_fills_the_phase_diagram_in_the_browser(server, page):
     page.get_by_text("Phase diagram (a sweep on Dask)").first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "hopfield_sweep.png"))
     assert page.errors == []
-    assert server.python_errors() == []
+    assert server.python_errors() == [], server.output()[-3000:]
