@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from .history import History, SnapshotRing
+from .faults import from_environment
 from .landscape import LandscapeTracker
 from .observer import Observer
 from .snapshot import Mailbox, Snapshot
@@ -98,6 +99,7 @@ class Runner:
         self.saved_path = None
         self._serial = 0
         self._stopping = False
+        self._fault = from_environment()   # a test hook; None unless SANDBOX_INJECT_FAULT is set
         self.landscape = (LandscapeTracker(on_result=self._on_landscape, on_error=self._on_landscape_error)
                           if landscape else None)
 
@@ -301,6 +303,8 @@ class Runner:
     def _advance(self) -> None:
         self._ensure_built()
         loss = self.study.step()
+        if self._fault is not None:
+            loss = self._fault.after_step(self.step + 1, loss)
         self.step += 1
         self._rate.mark(self.step)
         if self._pending_steps > 0:

@@ -57,6 +57,7 @@ class StudyController(Viewer):
         self._shown_key = None
         self._run_id = None
         self._callback = None
+        self._runner_message = ""
         self._syncing_slider = False
         # Edited by the widgets; live parameters go to the Runner at once, the rest on Reset.
         self.settings = study_cls.Config(**self.study.config.values())
@@ -283,8 +284,8 @@ class StudyController(Viewer):
         r = self.runner
         self.state, self.step = r.state.value, r.step
         self.steps_per_second = round(r.steps_per_second, 1)
-        if r.message and r.message != self.message:
-            self.message = r.message
+        if r.message != self._runner_message:   # a new message from the run, or the run cleared its own (Reset)
+            self._runner_message = self.message = r.message
         if r.saved_path is not None and r.saved_path.name not in self.run_select.options:
             self.run_select.options = self._saved_runs()
         snap = r.mailbox.peek()

@@ -255,3 +255,26 @@ def test_a_fast_run_is_snapshotted_at_most_every_min_interval_in_the_background(
         assert steps[-1] == runner.step                      # the pause is always shown
     finally:
         runner.stop()
+
+
+@pytest.mark.parametrize("fault, state, says", [("exception@4", RunnerState.ERROR, "injected fault at step 4"),
+                                                  ("nan@4", RunnerState.PAUSED, "Loss became nan at step 4")])
+def test_an_injected_fault_is_reported_and_reset_recovers(monkeypatch, fault, state, says):
+    monkeypatch.setenv("SANDBOX_INJECT_FAULT", fault)
+    runner = Runner(FakeStudy(), snapshot_every=5)
+    try:
+        runner.start()
+        wait_until(lambda: runner.state == state)
+        assert says in runner.message and runner.alive
+        runner.reset()
+        runner.step_n(10)                     # the fault fired once: the new run passes step 4
+        wait_until(lambda: runner.step == 10 and runner.state == RunnerState.PAUSED)
+        assert runner.message == ""
+    finally:
+        runner.stop()
+
+
+def test_a_malformed_fault_hook_is_refused(monkeypatch):
+    monkeypatch.setenv("SANDBOX_INJECT_FAULT", "crash@x")
+    with pytest.raises(ValueError, match="exception@30"):
+        Runner(FakeStudy())

@@ -28,7 +28,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None):
+        """`env`: extra environment of the server (e.g. a test hook)."""
         self.port = free_port()
         self.log_path = tmp_path / "server.log"
         self.log = open(self.log_path, "w")
@@ -38,7 +39,7 @@ class Server:
              "--address", "127.0.0.1", "--port", str(self.port),
              "--allow-websocket-origin", f"127.0.0.1:{self.port}"],
             cwd=tmp_path, stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

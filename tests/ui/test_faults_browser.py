@@ -1,0 +1,40 @@
+"""A fault inside training, in the served app (test hook SANDBOX_INJECT_FAULT): the page says what
+happened, the server keeps serving, Reset recovers. Run: pytest -m ui tests/ui/test_faults_browser.py"""
+import time
+import urllib.request
+
+import pytest
+
+from tests.ui.serving import ROOT, Server
+from tests.ui.test_grokking_browser import state_text, wait_for_step
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faulty")
+    (tmp / "apps").symlink_to(ROOT / "apps")
+    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": "exception@20"})
+    yield srv
+    srv.close()
+
+
+def test_an_exception_in_a_step_is_shown_the_server_serves_on_and_reset_recovers(server, page):
+    page.goto(server.url + "/grokking")
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text("injected fault at step 20").wait_for(timeout=60_000)
+    assert "error" in state_text(page)
+    started = time.monotonic()
+    with urllib.request.urlopen(server.url + "/hopfield", timeout=10) as answer:   # another app still served
+        assert answer.status == 200
+    assert time.monotonic() - started < 5
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_for_step(page, lambda s: s == 0)
+    page.get_by_role("button", name="Start", exact=True).click()
+    wait_for_step(page, lambda s: s > 40)                 # past the faulty step: the fault fired once
+    assert "running" in state_text(page)
+    assert page.get_by_text("injected fault").count() == 0
+    assert page.errors == []
+    assert server.python_errors() == []
