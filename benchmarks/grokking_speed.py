@@ -1,4 +1,6 @@
-"""Steps/s of the grokking "fast" preset: bare loop vs Runner (headless) vs served app in Chromium.
+"""Steps/s of the grokking "fast" preset: bare loop vs Runner (headless) vs served app in Chromium,
+with the CPU the server and Chromium take, and the wall time until the page shows grokking.
+(The per-study table, the same bare loop and Runner for every study: benchmarks/study_speed.py.)
 
 Run: python -m benchmarks.grokking_speed [--seconds 20] [--quick]
 Reported figures, not a test: timings depend on the machine (record it with the numbers).
@@ -13,36 +15,9 @@ import time
 
 import torch
 
-from sandbox.runtime import Runner
+from benchmarks.study_speed import SPECS, bare_loop, through_runner
 from sandbox.runtime.device import configure_cpu_threads
-from sandbox.studies.grokking import GrokkingStudy
 from tests.ui.serving import served_page
-
-
-def bare_loop(seconds: float) -> float:
-    study = GrokkingStudy(preset="fast")
-    study.build()
-    for _ in range(5):
-        study.step()
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        study.step()
-        steps += 1
-    return steps / (time.perf_counter() - start)
-
-
-def runner_headless(seconds: float) -> tuple[float, int]:
-    runner = Runner(GrokkingStudy(preset="fast"), snapshot_every=10)
-    runner.step_n(5)
-    while runner.step < 5:
-        time.sleep(0.01)
-    runner.start()
-    s0, t0 = runner.step, time.perf_counter()
-    time.sleep(seconds)  # the measurement window
-    rate = (runner.step - s0) / (time.perf_counter() - t0)
-    snapshots = len(runner.history)
-    runner.stop()
-    return rate, snapshots
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -103,8 +78,9 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 2.0 if args.quick else args.seconds
     threads = configure_cpu_threads()
-    bare = bare_loop(seconds)
-    headless, snaps = runner_headless(seconds)
+    grokking = next(spec for spec in SPECS if spec.study == "grokking")
+    bare = bare_loop(grokking, "auto", seconds)
+    headless = through_runner(grokking, "auto", seconds, landscape=False)
     browser, server_cores, browser_cores = in_browser(seconds)
     print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{threads} torch thread(s), window {seconds:.0f} s")
@@ -116,8 +92,8 @@ def main() -> None:
         seconds_to_grok, grok_step, memorised = time_to_grok_in_browser()
         print(f"In the browser: train acc ≥ 0.99 shown at step {memorised}; test acc ≥ 0.95 shown at step "
               f"{grok_step}, {seconds_to_grok:.0f} s after Start.")
-    print(f"(Runner recorded {snaps} snapshots in {seconds:.0f} s; with the browser attached the server "
-          f"used {server_cores:.2f} cores and Chromium {browser_cores:.2f} of {os.cpu_count()})")
+    print(f"(With the browser attached the server used {server_cores:.2f} cores and Chromium "
+          f"{browser_cores:.2f} of {os.cpu_count()})")
 
 
 if __name__ == "__main__":

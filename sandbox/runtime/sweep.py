@@ -44,11 +44,14 @@ def grokking_point(preset: str, values: dict, steps: int, every: int = 50) -> di
                     observe_inline=True)
     started = time.perf_counter()
     grokked = memorised = math.nan
+    seen = 0
     while runner.step < steps and math.isnan(grokked):
         runner.run_headless(min(every, steps - runner.step))
         if runner.state == RunnerState.ERROR or runner.message:
             break
-        for row in runner.history.since(0):
+        rows = runner.history.since(seen)            # only the rows this chunk recorded
+        seen += len(rows)
+        for row in rows:
             if math.isnan(memorised) and row.get("acc.train", 0) >= 0.99:
                 memorised = row["step"]
             if row.get("acc.test", 0) >= 0.95:
@@ -97,6 +100,11 @@ MEASURES = {
 
 
 # ---- the grid ------------------------------------------------------------------------------
+def cell(index: tuple[int, ...]) -> tuple[int, int]:
+    """(row, column) of a point's index in the heatmap: the first axis runs along x, the second along y."""
+    return (index[1] if len(index) > 1 else 0), index[0]
+
+
 def parse_axis(text: str) -> tuple[str, list]:
     """`name=v1,v2,...` or `name=start:stop:count` (evenly spaced, both ends included)."""
     name, sep, spec = text.partition("=")
@@ -158,7 +166,9 @@ def make_spec(study: str, grid: list[str] | dict, preset: str | None = None, ste
     axes = dict(parse_axis(a) for a in grid) if isinstance(grid, list) else {k: list(v) for k, v in grid.items()}
     if not 1 <= len(axes) <= 2:
         raise ValueError("a sweep has one or two axes (the heatmap's x and y)")
-    spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, dict(fixed or {}))
+    # Values the axes vary are not fixed ones (a sweep's record would otherwise name them twice).
+    fixed = {k: v for k, v in (fixed or {}).items() if k not in axes}
+    spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, fixed)
     if len(spec.points()) > MAX_POINTS:
         raise ValueError(f"{len(spec.points())} points is more than {MAX_POINTS}; use fewer values")
     if measure.default_steps and spec.steps < 1:
@@ -235,11 +245,15 @@ class Sweep:
     def _connect(self):
         from dask.distributed import Client, LocalCluster
 
+        # LocalCluster's silence_logs holds only while it starts; in a served app (logging at INFO) its
+        # shutdown then logs the workers' closed connections as tracebacks. Task errors reach the sweep
+        # through their futures, so Dask's own log is kept to the critical.
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
         if self.scheduler:
             return Client(self.scheduler, timeout="10s"), None
         workers = self.n_workers or max(1, min(self.total, os.cpu_count() or 1))
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)   # a cancelled or closed cluster's noise is not the user's error
+                               silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
 
     def _collect(self) -> None:
@@ -288,9 +302,7 @@ class Sweep:
 
     def _record(self, index: tuple, values: dict, result: dict) -> None:
         self.results[index] = {"values": values, **result}
-        value = result.get(self.measure.outcome, math.nan)
-        row, column = (index[1] if len(index) > 1 else 0), index[0]
-        self.outcome[row, column] = value
+        self.outcome[cell(index)] = result.get(self.measure.outcome, math.nan)
         self._save()
         if self.on_result is not None:
             self.on_result(index, result)
@@ -336,7 +348,6 @@ def load_sweep(path: str | Path) -> dict:
     spec = SweepSpec(**record["spec"])
     grid = np.full(spec.shape(), np.nan)
     for point in record["points"]:
-        index = point["index"]
-        grid[index[1] if len(index) > 1 else 0, index[0]] = point.get(record["outcome"], math.nan)
+        grid[cell(tuple(point["index"]))] = point.get(record["outcome"], math.nan)
     record["outcome_grid"] = grid
     return record

@@ -16,6 +16,7 @@ from bokeh.models import ColumnDataSource
 
 from ..studies.grokking_seeds import SeedEnsemble, SeedSpread
 from ..views.base import PALETTE, new_figure
+from .polling import Poller
 
 
 class SeedSpreadPanel(pn.viewable.Viewer):
@@ -25,7 +26,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
                  period_ms: int = 500):
         # A GPU trains 64 seeds of 1000 steps in seconds; a CPU core needs ~100 s for 8 (benchmarks/RESULTS.md).
         seeds = seeds or (64 if torch.cuda.is_available() else 8)
-        self.settings, self.period_ms = settings, period_ms
+        self.settings = settings
         self.seeds = pn.widgets.IntInput(label="seeds", value=seeds, start=1, end=256, width=110)
         self.steps = pn.widgets.IntInput(label="steps", value=steps, start=50, end=100_000, step=500, width=110)
         self.run_button = pn.widgets.Button(label="Train the seeds", button_type="primary", width=140)
@@ -35,7 +36,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         self.stop_button.on_click(lambda e: self.stop())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._callback = None
+        self.poller = Poller(self.tick, period_ms, on_close=self.stop)
         # Written by the ensemble's thread, read by the session: plain values only.
         self.measured: tuple[list[int], list[np.ndarray]] = ([], [])
         self.spread: SeedSpread | None = None
@@ -68,9 +69,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         self._thread.start()
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.status.object = f"Training {total} seeds together (seeds {values.get('seed', 0)}…)…"
-        if pn.state.curdoc is not None and self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
-            pn.state.on_session_destroyed(lambda ctx: self.stop())
+        self.poller.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -112,9 +111,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         if self.message:
             self.status.object = f"**{self.message}**"
         self.run_button.disabled, self.stop_button.disabled = False, True
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
+        self.poller.stop()
 
     def __panel__(self):
         how = pn.pane.Markdown(

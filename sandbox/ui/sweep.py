@@ -14,8 +14,9 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMapper
 
-from ..runtime.sweep import MEASURES, Sweep, make_spec
+from ..runtime.sweep import MEASURES, Sweep, cell, make_spec
 from ..views.base import new_figure
+from .polling import Poller
 
 _ONE_AT_A_TIME = threading.Lock()   # a LocalCluster takes every core: one sweep per server
 
@@ -30,7 +31,7 @@ class SweepPanel(pn.viewable.Viewer):
     def __init__(self, study: str, x: str, y: str, settings: Callable[[], tuple[str, dict]],
                  runs_root: str = "runs", steps: int | None = None, palette: str | list = "Viridis256",
                  period_ms: int = 500):
-        self.study, self.settings, self.runs_root, self.period_ms = study, settings, runs_root, period_ms
+        self.study, self.settings, self.runs_root = study, settings, runs_root
         self.measure = MEASURES[study]
         self.x_axis = pn.widgets.TextInput(label="x axis (name=values or start:stop:count)", value=x,
                                            sizing_mode="stretch_width")
@@ -45,7 +46,7 @@ class SweepPanel(pn.viewable.Viewer):
         self.run_button.on_click(lambda e: self.run())
         self.cancel_button.on_click(lambda e: self.cancel())
         self.sweep: Sweep | None = None
-        self._callback = None
+        self.poller = Poller(self.tick, period_ms, on_close=self.cancel)
         self._shown = -1
         self.mapper = LinearColorMapper(palette=palette, nan_color="#eeeeee")
         self.source = ColumnDataSource({"x": [], "y": [], "value": [], "text": [], "ink": []})
@@ -65,10 +66,8 @@ class SweepPanel(pn.viewable.Viewer):
             return
         preset, values = self.settings()
         grid = [a for a in (self.x_axis.value.strip(), self.y_axis.value.strip()) if a]
-        try:
-            axes = [a.partition("=")[0].strip().replace("-", "_") for a in grid]
-            fixed = {k: v for k, v in values.items() if k not in axes and k != "device"}
-            spec = make_spec(self.study, grid, preset, self.steps.value, fixed)
+        try:   # the device is each worker's own choice
+            spec = make_spec(self.study, grid, preset, self.steps.value, {k: v for k, v in values.items() if k != "device"})
         except ValueError as exc:
             self.status.object = f"**Not started:** {exc}"
             return
@@ -86,9 +85,7 @@ class SweepPanel(pn.viewable.Viewer):
         self.sweep.start()
         self.run_button.disabled, self.cancel_button.disabled = True, False
         self.status.object = f"Starting {self.sweep.total} points…"
-        if pn.state.curdoc is not None and self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
-            pn.state.on_session_destroyed(lambda ctx: self.cancel())
+        self.poller.start()
 
     def cancel(self) -> None:
         if self.sweep is not None:
@@ -112,7 +109,7 @@ class SweepPanel(pn.viewable.Viewer):
         values = outcome.ravel()
         measured = np.zeros(outcome.shape, dtype=bool)
         for index in list(self.sweep.results):
-            measured[index[1] if len(index) > 1 else 0, index[0]] = True
+            measured[cell(index)] = True
         text = ["" if not m else "—" if np.isnan(v) else f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
                 for v, m in zip(values, measured.ravel())]
         finite = values[np.isfinite(values)]
@@ -134,9 +131,7 @@ class SweepPanel(pn.viewable.Viewer):
                               f"{sweep.message}" + (f" · saved in `{sweep.path}`" if sweep.path else ""))
         if sweep.state != "running" and sweep.wait(0):
             self.run_button.disabled, self.cancel_button.disabled = False, True
-            if self._callback is not None:
-                self._callback.stop()
-                self._callback = None
+            self.poller.stop()
             self._redraw()
 
     def __panel__(self):

@@ -91,3 +91,8 @@ def test_a_sweep_runs_on_a_scheduler_given_by_address(tmp_path):
         assert cluster.scheduler_address.startswith("tcp://")
         assert sweep.wait(120) and sweep.state == "done", sweep.message
         assert sweep.outcome[0, 0] > sweep.outcome[0, 1] and len(cluster.scheduler_info["workers"]) == 1
+
+
+def test_fixed_values_the_axes_vary_are_left_out_of_the_record():
+    spec = make_spec("grokking", ["weight_decay=0,1"], fixed={"weight_decay": 0.5, "p": 31})
+    assert spec.fixed == {"p": 31} and [v["weight_decay"] for _, v in spec.points()] == [0, 1]
