@@ -17,11 +17,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Binds to localhost only; see README "Serving to others" before exposing it.
+# Binds to localhost only; see README "Serving to others" before exposing it. At most MAX_TRAINERS
+# sessions train at once (default: one per core); the others wait in line. /liveness: a health check.
+MAX_TRAINERS ?=
 serve: install
-	$(VENV)/bin/panel serve apps/*.py --index index \
+	SANDBOX_MAX_TRAINERS=$(MAX_TRAINERS) $(VENV)/bin/panel serve apps/*.py --index index \
 	  --address $(HOST) --port $(PORT) --allow-websocket-origin=$(HOST):$(PORT) \
-	  --allow-websocket-origin=localhost:$(PORT)
+	  --allow-websocket-origin=localhost:$(PORT) --liveness
 
 # The whole suite: fast, slow (phenomena) and ui (browser) tiers.
 test: install

@@ -25,6 +25,7 @@ from .store import RunRecord, RunStoreError, save_run
 class RunnerState(str, Enum):
     IDLE = "idle"          # built, waiting for Start
     RUNNING = "running"
+    QUEUED = "queued"      # wants to train, waiting for a free trainer slot (TrainerSlots)
     PAUSED = "paused"
     ERROR = "error"        # the last step raised; Reset recovers
     STOPPED = "stopped"    # the thread is gone (session closed)
@@ -63,14 +64,17 @@ class Runner:
 
     def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
                  history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None,
-                 observe_inline: bool = False, landscape: bool = False, min_interval_s: float = 0.1):
+                 observe_inline: bool = False, landscape: bool = False, min_interval_s: float = 0.1,
+                 slots=None):
         """`observe_inline`: build every due snapshot on the training thread (deterministic
         records for the CLI and tests). Otherwise a second thread observes, latest-wins,
         and the training loop only pays for a weight copy. `landscape`: keep a loss landscape of
         the run (studies with a `landscape_probe`) on a third thread; snapshots carry it.
         `min_interval_s`: in the background, snapshots due sooner than this after the last are
         skipped (the first steps' powers of two excepted): a fast model (a GPU's 800 steps/s) would
-        otherwise keep the observer busy all the time for views that redraw a few times a second."""
+        otherwise keep the observer busy all the time for views that redraw a few times a second.
+        `slots`: a TrainerSlots shared with other Runners (a served process): training waits in the
+        `queued` state until one of its slots is free."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.study = study
@@ -99,6 +103,8 @@ class Runner:
         self.saved_path = None
         self._serial = 0
         self._stopping = False
+        self.slots = slots
+        self._resume_state = RunnerState.RUNNING   # what a queued run becomes when its slot comes
         self._fault = from_environment()   # a test hook; None unless SANDBOX_INJECT_FAULT is set
         self.landscape = (LandscapeTracker(on_result=self._on_landscape, on_error=self._on_landscape_error)
                           if landscape else None)
@@ -166,20 +172,50 @@ class Runner:
 
     # ---- the training thread ---------------------------------------------------
     def _loop(self) -> None:
-        while True:
-            busy = self.state == RunnerState.RUNNING or self._pending_steps > 0
-            try:
-                # Block while idle so a paused session costs no CPU.
-                command = self._commands.get_nowait() if busy else self._commands.get()
-            except queue.Empty:
-                command = None
-            if command is not None:
-                if command[0] == "stop":
-                    return
-                self._guarded(self._apply, *command)
-                continue  # drain every queued command before the next step
-            if busy:
-                self._guarded(self._advance)
+        try:
+            while True:
+                busy = self._has_slot_to_train()
+                try:
+                    # Block while idle (or queued) so a paused session costs no CPU.
+                    command = self._commands.get_nowait() if busy else self._commands.get()
+                except queue.Empty:
+                    command = None
+                if command is not None:
+                    if command[0] == "stop":
+                        return
+                    self._guarded(self._apply, *command)
+                    continue  # drain every queued command before the next step
+                if busy:
+                    self._guarded(self._advance)
+        finally:
+            if self.slots is not None:
+                self.slots.release(self)
+
+    def _has_slot_to_train(self) -> bool:
+        """Whether to take a step now: the run wants to train and (with slots) holds one. Joins the
+        line, leaves it, or gives the slot back as the run's wish to train comes and goes."""
+        wants = self.state in (RunnerState.RUNNING, RunnerState.QUEUED) or self._pending_steps > 0
+        if self.slots is None:
+            return wants
+        if not wants:
+            self.slots.release(self)
+            return False
+        if self.slots.acquire(self, wake=lambda: self._commands.put(("slot", None))):
+            if self.state == RunnerState.QUEUED:
+                self.state, self.message = self._resume_state, ""
+                self._rate.reset()
+            return True
+        if self.state != RunnerState.QUEUED:
+            self._resume_state = self.state if self.state == RunnerState.RUNNING else RunnerState.PAUSED
+            self.state = RunnerState.QUEUED
+            self.message = (f"Queued: {self.slots.capacity} runs are training on this server, its limit. "
+                            "Yours starts by itself when one of them pauses or its tab closes.")
+        return False
+
+    @property
+    def queue_position(self) -> int:
+        """1 for the first run in line for a trainer slot; 0 when not waiting."""
+        return self.slots.position(self) if self.slots is not None else 0
 
     def _guarded(self, fn, *args) -> None:
         try:
@@ -193,6 +229,8 @@ class Runner:
         self.message = f"{type(exc).__name__}: {exc}. Press Reset to start again."
 
     def _apply(self, name: str, arg: Any) -> None:
+        if name == "slot":
+            return  # a freed trainer slot is ours now: the loop picks it up
         if name == "reset":
             self._rebuild(arg)
             return
@@ -206,15 +244,21 @@ class Runner:
             return  # only Reset (or fixing a parameter) leaves the error state
         self._ensure_built()
         if name == "start":
-            self.state, self.message = RunnerState.RUNNING, ""
+            if self.state != RunnerState.QUEUED:
+                self.state, self.message = RunnerState.RUNNING, ""
         elif name == "pause":
             self._pending_steps = 0
-            if self.state == RunnerState.RUNNING:
+            if self.state == RunnerState.QUEUED:    # leaves the line
+                self.state, self.message = RunnerState.PAUSED, ""
+            elif self.state == RunnerState.RUNNING:
                 self.state = RunnerState.PAUSED
                 self._publish()
         elif name == "step":
             self._pending_steps += arg
-            self.state = RunnerState.PAUSED
+            if self.state == RunnerState.QUEUED:
+                self._resume_state = RunnerState.PAUSED
+            else:
+                self.state = RunnerState.PAUSED
         elif name == "set":
             try:
                 self.study.set_param(*arg)

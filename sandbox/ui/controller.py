@@ -18,11 +18,13 @@ from panel.viewable import Viewer
 
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
+from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
+from .polling import every
 from .url import parse_query, query_for
 
-STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "paused": "#ff7f0e", "error": "#d62728",
-                "stopped": "#7f7f7f"}
+STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "queued": "#9467bd", "paused": "#ff7f0e",
+                "error": "#d62728", "stopped": "#7f7f7f"}
 
 
 class StudyController(Viewer):
@@ -234,10 +236,12 @@ class StudyController(Viewer):
     def start(self) -> None:
         """Begin the periodic callback (once per session) and stop the thread when the session ends."""
         if self._callback is None:
+            if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+                self.runner.slots = server_slots()   # served: every session's training counts against one cap
             if self.link_url:
                 self._apply_link()
             self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots
-            self._callback = pn.state.add_periodic_callback(self.tick, period=self.period_ms)
+            self._callback = every(self.tick, self.period_ms)
             if pn.state.curdoc is not None:
                 pn.state.on_session_destroyed(lambda ctx: self.close())
 
@@ -333,6 +337,9 @@ class StudyController(Viewer):
         color = STATE_COLORS.get(self.state, "#000")
         device = getattr(getattr(self.study, "device", None), "type", "not built")
         shown = "" if self.follow_live else f" · <b>showing step {self.shown_step}</b>"
+        if self.state == "queued" and (place := self.runner.queue_position):
+            shown += f' · <b class="sandbox-queue">number {place} in line</b>'
+
         snap = self.runner.mailbox.peek()
         headline = "".join(
             f' · {label} <b class="sandbox-{key.replace(".", "-")}">{snap.scalars[key]:.3f}</b>'

@@ -28,8 +28,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None):
-        """`env`: extra environment of the server (e.g. a test hook)."""
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
+        """`env`: extra environment of the server (e.g. a test hook); `args`: extra `panel serve` options."""
+        self.cwd = tmp_path   # the served apps' working directory: their runs/ live here
         self.port = free_port()
         self.log_path = tmp_path / "server.log"
         self.log = open(self.log_path, "w")
@@ -37,7 +38,7 @@ class Server:
             [sys.executable, "-m", "panel", "serve", *sorted(f"apps/{f.name}" for f in (ROOT / "apps").glob("*.py")),
              "--index", "index",
              "--address", "127.0.0.1", "--port", str(self.port),
-             "--allow-websocket-origin", f"127.0.0.1:{self.port}"],
+             "--allow-websocket-origin", f"127.0.0.1:{self.port}", *args],
             cwd=tmp_path, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,7 +47,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"panel serve exited:\n{self.output()}")
             try:
-                urllib.request.urlopen(self.url + "/grokking", timeout=5)
+                urllib.request.urlopen(self.url + "/grokking", timeout=30)   # a cold first build takes seconds
                 return
             except OSError:
                 time.sleep(0.2)  # polling the port until the server answers
@@ -57,6 +58,19 @@ class Server:
     def output(self) -> str:
         self.log.flush()
         return self.log_path.read_text()
+
+    def threads(self) -> int:
+        """The server process's thread count now (Linux)."""
+        return int(self._proc_status("Threads"))
+
+    def rss_mb(self) -> float:
+        return int(self._proc_status("VmRSS").split()[0]) / 1024
+
+    def _proc_status(self, field: str) -> str:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].strip()
+        raise KeyError(field)
 
     def python_errors(self) -> list[str]:
         return [line for line in self.output().splitlines() if "Traceback" in line or " ERROR" in line]
