@@ -293,14 +293,25 @@ class Runner:
         """Replace the run with a saved one (a RunRecord): its history, snapshots and weights."""
         self._send("load", record)
 
-    def _load(self, record) -> None:
+    def _load(self, record, restoring: bool = False) -> None:
+        previous = None if restoring or not self._built else self.record()   # kept in case the file does not fit
         if not self._rebuild(record.params):
             self.message = f"Could not load: {self.message}"
             return
         self.study.preset = record.preset
         self.wait_observed()
         if record.state:
-            self.study.load_state_dict(record.state)
+            try:
+                self.study.load_state_dict(record.state)
+            except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+                if previous is None:
+                    raise
+                self._load(previous, restoring=True)        # back to the run that was on screen
+                name = record.path.name if record.path is not None else "the saved run"
+                detail = str(exc).splitlines()[0][:300]
+                self.message = (f"Could not load {name}: its weights do not fit its settings ({type(exc).__name__}: "
+                                f"{detail}). The run you had is back.")
+                return
         self.history.clear()
         self.ring.clear()
         for row in record.rows:

@@ -67,6 +67,7 @@ def save_run(root: str | Path, record: RunRecord, name: str | None = None) -> Pa
     final = run_dir(root, record.study, name)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=final.parent))
+    replaced = None
     try:
         (tmp / "config.json").write_text(json.dumps(
             {"format": FORMAT, "study": record.study, "preset": record.preset, "params": record.params},
@@ -78,12 +79,17 @@ def save_run(root: str | Path, record: RunRecord, name: str | None = None) -> Pa
             write_snapshot(tmp / "snapshots" / f"step_{snap.step:09d}.npz", snap)
         if record.state:
             torch.save(record.state, tmp / "state.pt")
-        if final.exists():
-            shutil.rmtree(final)
+        if final.exists():   # moved aside, not deleted first: a crash here keeps the old run (hidden)
+            replaced = final.with_name(f"{tmp.name}.replaced")
+            os.replace(final, replaced)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if replaced is not None and not final.exists():
+            os.replace(replaced, final)     # the new run did not land: the old one comes back
         raise
+    if replaced is not None:
+        shutil.rmtree(replaced, ignore_errors=True)
     return final
 
 

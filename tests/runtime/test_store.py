@@ -1,6 +1,9 @@
 """Run store: round trip, atomic writes, clear errors, no pickle. Run: pytest tests/runtime/test_store.py"""
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,3 +78,40 @@ def test_pickled_arrays_and_state_are_refused(tmp_path):
     torch.save({"obj": NotATensor()}, path / "state.pt")  # needs full unpickling to load
     with pytest.raises(RunStoreError, match="state.pt"):
         load_run(path)
+
+
+SLOW_SAVE = """
+import sys, time
+import numpy as np
+from sandbox.runtime import store
+from sandbox.runtime.snapshot import Snapshot
+from sandbox.runtime.store import RunRecord, save_run
+
+def slow(target, snap, _write=store.write_snapshot):
+    _write(target, snap)
+    print("wrote", snap.step, flush=True)
+    time.sleep(0.2)
+
+store.write_snapshot = slow
+snaps = [Snapshot(run_id=1, step=s, scalars={"loss": 1.0}, arrays={"w": np.zeros(1000)}) for s in range(100)]
+save_run(sys.argv[1], RunRecord(study="fake", preset="", params={}, rows=[{"step": 0.0}], snapshots=snaps), name="r1")
+"""
+
+
+def test_a_process_killed_mid_save_leaves_no_half_written_run(tmp_path):
+    """SIGKILL (no cleanup runs) while the snapshots are being written: no run appears; the old
+    run of that name is intact; the next save of it works."""
+    good = save_run(tmp_path, record(), name="r1")
+    before = load_run(good)
+    child = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])
+    assert child.stdout.readline().startswith("wrote")      # mid-save: files are being written
+    child.kill()
+    child.wait(10)
+    assert list_runs(tmp_path, "fake") == ["r1"]
+    again = load_run(good)
+    assert again.rows == before.rows and len(again.snapshots) == len(before.snapshots)
+    leftovers = [p.name for p in (tmp_path / "fake").iterdir() if p.name != "r1"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".r1.")       # hidden, never listed
+    save_run(tmp_path, record(), name="r1")
+    assert list_runs(tmp_path, "fake") == ["r1"]
