@@ -6,7 +6,7 @@ PORT   ?= 5006
 # The pinned CPU wheel installs from local disk here; elsewhere the range in pyproject applies.
 TORCH  ?= torch==2.13.0
 
-.PHONY: serve test test-fast install bench bench-quick clean
+.PHONY: serve test test-fast install bench bench-quick soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,3 +50,9 @@ bench: install
 bench-quick: install
 	$(PY) -m benchmarks.study_speed --quick
 	$(PY) -m benchmarks.step_variants --steps 20 --skip "torch.compile(model)"
+
+# A bounded soak (SOAK_MINUTES, default 10): one session trains with every view streaming; prints the
+# server's RSS and thread count over time, then after the tab closes. Figures in RELIABILITY.md.
+SOAK_MINUTES ?= 10
+soak: install
+	$(PY) -m benchmarks.soak --minutes $(SOAK_MINUTES)

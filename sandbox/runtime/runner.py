@@ -201,15 +201,16 @@ class Runner:
             self.slots.release(self)
             return False
         if self.slots.acquire(self, wake=lambda: self._commands.put(("slot", None))):
-            if self.state == RunnerState.QUEUED:
-                self.state, self.message = self._resume_state, ""
+            if self.state == RunnerState.QUEUED:   # the message goes first: readers see state, then it
+                self.message = ""
                 self._rate.reset()
+                self.state = self._resume_state
             return True
         if self.state != RunnerState.QUEUED:
             self._resume_state = self.state if self.state == RunnerState.RUNNING else RunnerState.PAUSED
-            self.state = RunnerState.QUEUED
             self.message = (f"Queued: {self.slots.capacity} runs are training on this server, its limit. "
                             "Yours starts by itself when one of them pauses or its tab closes.")
+            self.state = RunnerState.QUEUED
         return False
 
     @property
@@ -249,7 +250,7 @@ class Runner:
         elif name == "pause":
             self._pending_steps = 0
             if self.state == RunnerState.QUEUED:    # leaves the line
-                self.state, self.message = RunnerState.PAUSED, ""
+                self.message, self.state = "", RunnerState.PAUSED
             elif self.state == RunnerState.RUNNING:
                 self.state = RunnerState.PAUSED
                 self._publish()

@@ -252,7 +252,10 @@ class Sweep:
         if self.scheduler:
             return Client(self.scheduler, timeout="10s"), None
         workers = self.n_workers or max(1, min(self.total, os.cpu_count() or 1))
+        # No dashboard, and the scheduler's own HTTP port (health checks; it opens one even without a
+        # dashboard) on a free localhost port instead of 8787, which a user's own Dask may hold.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                                silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
 

@@ -52,18 +52,20 @@ def runners():
 
 def test_runs_past_the_cap_wait_queued_and_start_by_themselves(runners):
     slots, (a, b, c, d) = runners
-    for r in (a, b, c, d):
-        r.start()
+    a.start(), b.start()
     wait_until(lambda: a.step > 5 and b.step > 5)
+    c.start(), d.start()
     wait_until(lambda: c.state == d.state == RunnerState.QUEUED)
     assert c.step == d.step == 0 and "Queued" in c.message and "limit" in c.message
-    assert (c.queue_position, d.queue_position) == (1, 2)
-    a.pause()                                                       # frees a slot: c starts
-    wait_until(lambda: c.state == RunnerState.RUNNING and c.step > 5)
-    assert c.message == "" and d.state == RunnerState.QUEUED and d.queue_position == 1
-    d.pause()                                                       # leaves the line
-    wait_until(lambda: d.state == RunnerState.PAUSED)
-    assert d.message == "" and slots.waiting == 0 and d.step == 0
+    # The line is in the order their threads asked for a slot.
+    assert sorted((c.queue_position, d.queue_position)) == [1, 2]
+    first, second = (c, d) if c.queue_position == 1 else (d, c)
+    a.pause()                                                       # frees a slot: the first in line starts
+    wait_until(lambda: first.state == RunnerState.RUNNING and first.step > 5)
+    assert first.message == "" and second.state == RunnerState.QUEUED and second.queue_position == 1
+    second.pause()                                                  # leaves the line
+    wait_until(lambda: second.state == RunnerState.PAUSED)
+    assert second.message == "" and slots.waiting == 0 and second.step == 0
     b.stop()                                                        # a closed tab frees its slot too
     assert slots.training == 1
     a.start()

@@ -2,6 +2,7 @@
 fill the phase diagram as they finish, are saved as they come, and cancel stops the rest.
 Run: pytest tests/runtime/test_sweep.py"""
 import math
+import socket
 
 import numpy as np
 import pytest
@@ -58,6 +59,8 @@ def test_cancel_stops_the_points_not_yet_measured(tmp_path):
                      fixed=SMALL_GROKKING)        # no weight decay: these never grok, each runs all its steps
     sweep = Sweep(spec, n_workers=1, runs_root=tmp_path, name="cancelled").start()
     assert sweep.wait(3) is False and sweep.state == "running"
+    with socket.socket() as probe:          # the cluster opened no dashboard on Dask's usual port
+        assert probe.connect_ex(("127.0.0.1", 8787)) != 0
     sweep.cancel()
     assert sweep.wait(60), "the sweep did not end after cancel"
     assert sweep.state == "cancelled" and sweep.finished < sweep.total == 8

@@ -38,3 +38,28 @@ def test_an_exception_in_a_step_is_shown_the_server_serves_on_and_reset_recovers
     assert page.get_by_text("injected fault").count() == 0
     assert page.errors == []
     assert server.python_errors() == []
+
+
+@pytest.fixture(scope="module")
+def nan_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nan")
+    (tmp / "apps").symlink_to(ROOT / "apps")
+    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": "nan@20"})
+    yield srv
+    srv.close()
+
+
+def test_a_nan_loss_pauses_the_run_with_a_message_and_reset_recovers(nan_server, page):
+    page.goto(nan_server.url + "/grokking")
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text("Loss became nan at step 20").wait_for(timeout=60_000)
+    assert "paused" in state_text(page)
+    assert page.get_by_text("Lower the learning rate").count() == 1      # what to do about it
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_for_step(page, lambda s: s == 0)
+    page.get_by_role("button", name="Start", exact=True).click()
+    wait_for_step(page, lambda s: s > 40)
+    assert "running" in state_text(page) and page.get_by_text("Loss became nan").count() == 0
+    assert page.errors == []
+    assert nan_server.python_errors() == []

@@ -148,3 +148,16 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
     # and take their threads along.
     wait_for(lambda: server.threads() <= baseline_threads, f"threads back to {baseline_threads}", timeout=90)
     assert loaded_threads > baseline_threads + SESSIONS     # the sessions did start threads of their own
+
+
+def test_the_soak_script_samples_and_reports_the_closed_tab():
+    """`make soak` with a few seconds instead of ten minutes: it runs and reports (figures not asserted)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.soak", "--minutes", "0.1", "--every", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-2000:]
+    samples = [line for line in done.stdout.splitlines() if " step " in line and "RSS" in line]
+    assert len(samples) >= 3
+    assert "tab closed: threads" in done.stdout and "page errors: 0" in done.stdout
