@@ -208,7 +208,7 @@ class Runner:
             return True
         if self.state != RunnerState.QUEUED:
             self._resume_state = self.state if self.state == RunnerState.RUNNING else RunnerState.PAUSED
-            self.message = (f"Queued: {self.slots.capacity} runs are training on this server, its limit. "
+            self.message = (f"Queued: every trainer of this server is busy ({self.slots.capacity} at a time). "
                             "Yours starts by itself when one of them pauses or its tab closes.")
             self.state = RunnerState.QUEUED
         return False

@@ -56,7 +56,7 @@ def test_runs_past_the_cap_wait_queued_and_start_by_themselves(runners):
     wait_until(lambda: a.step > 5 and b.step > 5)
     c.start(), d.start()
     wait_until(lambda: c.state == d.state == RunnerState.QUEUED)
-    assert c.step == d.step == 0 and "Queued" in c.message and "limit" in c.message
+    assert c.step == d.step == 0 and "Queued" in c.message and "busy (2 at a time)" in c.message
     # The line is in the order their threads asked for a slot.
     assert sorted((c.queue_position, d.queue_position)) == [1, 2]
     first, second = (c, d) if c.queue_position == 1 else (d, c)

@@ -110,7 +110,7 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
         before = [step_counter(p) for p in running]
         wait_for(lambda: all(step_counter(p) > b for p, b in zip(running, before)), "every running session advances")
         for page in queued:                          # told why, and where it stands
-            assert page.get_by_text(f"Queued: {CAP} runs are training on this server").count() == 1
+            assert page.get_by_text(f"Queued: every trainer of this server is busy ({CAP} at a time)").count() == 1
             assert step_counter(page) == 0
         assert sorted(int(p.locator(".sandbox-queue").inner_text().split()[1]) for p in queued) == list(
             range(1, SESSIONS - CAP + 1))
