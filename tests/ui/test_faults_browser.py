@@ -11,55 +11,58 @@ from tests.ui.test_grokking_browser import state_text, wait_for_step
 pytestmark = pytest.mark.ui
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def serving_with_fault(tmp_path_factory, fault: str):
     tmp = tmp_path_factory.mktemp("faulty")
     (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": "exception@20"})
+    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": fault})
     yield srv
     srv.close()
 
 
-def test_an_exception_in_a_step_is_shown_the_server_serves_on_and_reset_recovers(server, page):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serving_with_fault(tmp_path_factory, "exception@20")
+
+
+@pytest.fixture(scope="module")
+def nan_server(tmp_path_factory):
+    yield from serving_with_fault(tmp_path_factory, "nan@20")
+
+
+def started_grokking(server, page):
     page.goto(server.url + "/grokking")
     page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
     page.get_by_role("button", name="Start", exact=True).click()
+
+
+def reset_and_train_past_the_fault(page):
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_for_step(page, lambda s: s == 0)
+    page.get_by_role("button", name="Start", exact=True).click()
+    wait_for_step(page, lambda s: s > 40)                 # past the faulty step: the fault fired once
+    assert "running" in state_text(page)
+
+
+def test_an_exception_in_a_step_is_shown_the_server_serves_on_and_reset_recovers(server, page):
+    started_grokking(server, page)
     page.get_by_text("injected fault at step 20").wait_for(timeout=60_000)
     assert "error" in state_text(page)
     started = time.monotonic()
     with urllib.request.urlopen(server.url + "/hopfield", timeout=10) as answer:   # another app still served
         assert answer.status == 200
     assert time.monotonic() - started < 5
-    page.get_by_role("button", name="Reset", exact=True).click()
-    wait_for_step(page, lambda s: s == 0)
-    page.get_by_role("button", name="Start", exact=True).click()
-    wait_for_step(page, lambda s: s > 40)                 # past the faulty step: the fault fired once
-    assert "running" in state_text(page)
+    reset_and_train_past_the_fault(page)
     assert page.get_by_text("injected fault").count() == 0
     assert page.errors == []
     assert server.python_errors() == []
 
 
-@pytest.fixture(scope="module")
-def nan_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("nan")
-    (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": "nan@20"})
-    yield srv
-    srv.close()
-
-
 def test_a_nan_loss_pauses_the_run_with_a_message_and_reset_recovers(nan_server, page):
-    page.goto(nan_server.url + "/grokking")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
-    page.get_by_role("button", name="Start", exact=True).click()
+    started_grokking(nan_server, page)
     page.get_by_text("Loss became nan at step 20").wait_for(timeout=60_000)
     assert "paused" in state_text(page)
     assert page.get_by_text("Lower the learning rate").count() == 1      # what to do about it
-    page.get_by_role("button", name="Reset", exact=True).click()
-    wait_for_step(page, lambda s: s == 0)
-    page.get_by_role("button", name="Start", exact=True).click()
-    wait_for_step(page, lambda s: s > 40)
-    assert "running" in state_text(page) and page.get_by_text("Loss became nan").count() == 0
+    reset_and_train_past_the_fault(page)
+    assert page.get_by_text("Loss became nan").count() == 0
     assert page.errors == []
     assert nan_server.python_errors() == []
