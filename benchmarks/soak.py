@@ -10,11 +10,9 @@ tests/ui/test_load_browser.py.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
-from tests.ui.serving import CHROMIUM, CHROMIUM_FLAGS, ROOT, Server
+from tests.ui.serving import served_page
 
 
 def main(argv=None) -> None:
@@ -23,36 +21,24 @@ def main(argv=None) -> None:
     parser.add_argument("--app", default="associative_memory")
     parser.add_argument("--every", type=float, default=30.0, help="seconds between samples")
     args = parser.parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "apps").symlink_to(ROOT / "apps")
-        server = Server(Path(tmp))
-        try:
-            baseline = (server.rss_mb(), server.threads())
-            print(f"server up: RSS {baseline[0]:.0f} MB, {baseline[1]} threads", flush=True)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1500, "height": 1800})
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(f"{server.url}/{args.app}")
-                page.get_by_role("button", name="Start", exact=True).click(timeout=120_000)
-                started = time.monotonic()
-                while (elapsed := time.monotonic() - started) < args.minutes * 60:
-                    step = page.locator(".sandbox-step").inner_text()
-                    rows.append((elapsed, step, server.rss_mb(), server.threads()))
-                    print(f"{elapsed:7.0f} s  step {step:>8}  RSS {rows[-1][2]:7.0f} MB  threads {rows[-1][3]}", flush=True)
-                    page.wait_for_timeout(args.every * 1000)
-                page.close()
-                browser.close()
-            closed = time.monotonic()
-            while time.monotonic() - closed < 90 and server.threads() > baseline[1]:
-                time.sleep(1)           # Bokeh drops a closed tab's session after 15 s, checking every 17 s
-            after = (server.rss_mb(), server.threads(), time.monotonic() - closed)
-        finally:
-            server.close()
+    rows, errors = [], []
+    with served_page() as (server, page):
+        baseline = (server.rss_mb(), server.threads())
+        print(f"server up: RSS {baseline[0]:.0f} MB, {baseline[1]} threads", flush=True)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server.url}/{args.app}")
+        page.get_by_role("button", name="Start", exact=True).click(timeout=120_000)
+        started = time.monotonic()
+        while (elapsed := time.monotonic() - started) < args.minutes * 60:
+            step = page.locator(".sandbox-step").inner_text()
+            rows.append((elapsed, step, server.rss_mb(), server.threads()))
+            print(f"{elapsed:7.0f} s  step {step:>8}  RSS {rows[-1][2]:7.0f} MB  threads {rows[-1][3]}", flush=True)
+            page.wait_for_timeout(args.every * 1000)
+        page.close()                    # the tab closes; the server runs on
+        closed = time.monotonic()
+        while time.monotonic() - closed < 90 and server.threads() > baseline[1]:
+            time.sleep(1)               # Bokeh drops a closed tab's session after 15 s, checking every 17 s
+        after = (server.rss_mb(), server.threads(), time.monotonic() - closed)
     half = [r for r in rows if r[0] >= rows[-1][0] / 2] or rows
     growth = (half[-1][2] - half[0][2]) / max(1e-9, (half[-1][0] - half[0][0]) / 60)
     print(f"\nsecond half: RSS {half[0][2]:.0f} → {half[-1][2]:.0f} MB ({growth:+.1f} MB/min); "

@@ -65,14 +65,14 @@ def fake_study():
     return FakeStudy()
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.005):
-    """Poll `predicate` until true; fail the test with a clear message on timeout."""
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.005, what: str = "condition"):
+    """Poll `predicate` until true; fail the test with a clear message (`what` was awaited) on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def built(study):

@@ -200,7 +200,7 @@ class Runner:
         if not wants:
             self.slots.release(self)
             return False
-        if self.slots.acquire(self, wake=lambda: self._commands.put(("slot", None))):
+        if self.slots.acquire(self, wake=self._slot_freed):
             if self.state == RunnerState.QUEUED:   # the message goes first: readers see state, then it
                 self.message = ""
                 self._rate.reset()
@@ -212,6 +212,10 @@ class Runner:
                             "Yours starts by itself when one of them pauses or its tab closes.")
             self.state = RunnerState.QUEUED
         return False
+
+    def _slot_freed(self) -> None:
+        """Called by TrainerSlots (on the thread that freed it) when a slot is this run's: wake the loop."""
+        self._commands.put(("slot", None))
 
     @property
     def queue_position(self) -> int:

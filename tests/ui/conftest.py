@@ -35,11 +35,17 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1500, "height": 1800})
     pg = context.new_page()
-    pg.errors = []
-    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    record_errors(pg)
     yield pg
     context.close()
+
+
+def record_errors(page):
+    """`page.errors` collects the page's console errors and uncaught exceptions from now on."""
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    return page
 
 
 # Longest column of any Bokeh ColumnDataSource holding `name` (data is a Map in newer Bokeh).

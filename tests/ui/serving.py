@@ -30,7 +30,6 @@ def free_port() -> int:
 class Server:
     def __init__(self, tmp_path: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
         """`env`: extra environment of the server (e.g. a test hook); `args`: extra `panel serve` options."""
-        self.cwd = tmp_path   # the served apps' working directory: their runs/ live here
         self.port = free_port()
         self.log_path = tmp_path / "server.log"
         self.log = open(self.log_path, "w")

@@ -5,12 +5,16 @@ Closing the tabs gives back every thread the sessions started.
 Run: pytest -m ui tests/ui/test_load_browser.py"""
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
 
 import pytest
 
+from tests.conftest import wait_until
+from tests.ui.conftest import record_errors
 from tests.ui.serving import ROOT, Server
 from tests.ui.test_grokking_browser import state_text, step_counter
 
@@ -38,7 +42,7 @@ class LatencyProbe:
     (the endpoint itself costs nothing, so this measures how busy the server's event loop is)."""
 
     def __init__(self, url: str):
-        self.url, self.seconds, self.at, self._stop = url, [], [], threading.Event()
+        self.url, self.seconds, self._stop = url, [], threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -48,7 +52,6 @@ class LatencyProbe:
             with urllib.request.urlopen(self.url, timeout=30) as answer:
                 answer.read()
             self.seconds.append(time.monotonic() - started)
-            self.at.append((started, self.seconds[-1]))
             self._stop.wait(0.25)
 
     def stop(self) -> list[float]:
@@ -58,12 +61,8 @@ class LatencyProbe:
 
 
 def wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}")
+    """Each look reads every page, so look five times a second, not more."""
+    wait_until(predicate, timeout=timeout, interval=0.2, what=what)
 
 
 def click(page, button: str):
@@ -81,10 +80,7 @@ def open_sessions(browser, server, n):
     contexts, pages = [], []
     for _ in range(n):
         context = browser.new_context(viewport={"width": 1500, "height": 1800})
-        page = context.new_page()
-        page.errors = []
-        page.on("console", lambda m, pg=page: pg.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e, pg=page: pg.errors.append(str(e)))
+        page = record_errors(context.new_page())
         page.on("requestfailed", lambda r, pg=page: pg.errors.append(f"request failed: {r.url} {r.failure}"))
         page.goto(server.url + APP, wait_until="commit")     # all eight load at once
         contexts.append(context)
@@ -152,9 +148,6 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
 
 def test_the_soak_script_samples_and_reports_the_closed_tab():
     """`make soak` with a few seconds instead of ten minutes: it runs and reports (figures not asserted)."""
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-m", "benchmarks.soak", "--minutes", "0.1", "--every", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-2000:]
