@@ -54,5 +54,5 @@ Small research models training live in your browser, with the metrics from their
 Pick a study, choose a preset, press **Start**, and change the learning rate or weight decay while it trains.""",
                          styles={"font-size": "15px"})
 gallery = pn.FlexBox(*[card(*s) for s in STUDIES], *[coming(*c) for c in COMING])
-pn.template.BootstrapTemplate(title="Training-dynamics sandbox", main=[intro, gallery],
+pn.template.BootstrapTemplate(title="Training-dynamics sandbox", main=[intro, gallery], busy_indicator=None,
                               header_background="#1f5f99").servable()

@@ -46,9 +46,12 @@ class Page(Viewer):
             # Each part of the main area is a root of its own, laid out on its own: a change in one
             # (a title, a slider's end) does not make the browser lay out and redraw the others,
             # which matters for a 3-D view that re-renders its WebGL scene on every layout.
+            # No busy spinner: Panel's busy flag is one per server, so every page's spinner follows
+            # every other page's events (a click, a turned 3-D camera): with many sessions each such
+            # event updated all of them. The status line says what the run is doing.
             template = pn.template.BootstrapTemplate(
                 title=title or self.title, sidebar=[self._sidebar()], main=self._main_parts(),
-                header_background=ACCENT, sidebar_width=self.sidebar_width)
+                header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
             return template.servable()
         return super().servable(title=title, **kwargs)
 

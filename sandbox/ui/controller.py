@@ -20,6 +20,7 @@ from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
+from ..views.base import soon
 from .polling import every
 from .url import parse_query, query_for
 
@@ -314,12 +315,15 @@ class StudyController(Viewer):
         self.status.object = self._status_html()
 
     def _show(self, snap) -> None:
-        for view in self.views:
-            self._guard(view.update, snap)
-            self._guard(view.mark_step, None if self.follow_live else snap.step)
+        for view in self.views:        # one view per turn of the event loop: other pages wait less
+            soon(self._show_in, view, snap, None if self.follow_live else snap.step)
         self._shown_key = snap.key
         self._shown_at = time.monotonic()
         self.shown_step = snap.step
+
+    def _show_in(self, view, snap, marked_step) -> None:
+        self._guard(view.update, snap)
+        self._guard(view.mark_step, marked_step)
 
     def _guard(self, fn, *args) -> None:
         try:

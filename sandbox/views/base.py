@@ -1,7 +1,8 @@
 """The View contract: declare the snapshot keys you read; update from a Snapshot."""
 from __future__ import annotations
 
-from typing import ClassVar
+from functools import partial
+from typing import Callable, ClassVar
 
 import numpy as np
 import panel as pn
@@ -15,6 +16,20 @@ from ..runtime.snapshot import Snapshot
 PALETTE = {"train": "#1f77b4", "test": "#d62728", "accent": "#ff7f0e", "muted": "#7f7f7f",
            "good": "#2ca02c", "purple": "#9467bd"}
 SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+
+def soon(fn: Callable[..., None], *args) -> None:
+    """Call `fn(*args)` in a turn of its own of the session's event loop (now, if not served).
+
+    The server's one event loop answers every page and every request in turns; a turn that updates
+    a whole page at once holds all of them up for as long as it takes, which with the trainers'
+    threads also wanting the interpreter stretches to seconds. Small turns keep every answer short.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        fn(*args)
+    else:
+        doc.add_next_tick_callback(partial(fn, *args))
 
 
 def fit_color_range(mapper, values: np.ndarray) -> None:

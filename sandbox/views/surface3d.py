@@ -18,7 +18,7 @@ from bokeh.models import ColumnDataSource, LinearColorMapper
 from bokeh.palettes import Viridis256
 from vtkmodules.vtkCommonCore import vtkLogger
 
-from .base import View, new_figure
+from .base import View, new_figure, soon
 
 # The VTK pane only serialises the scene; nothing renders on the server. Without a display
 # VTK still warns about the X connection it never needs: keep its log to errors.
@@ -38,8 +38,19 @@ def log10_floored(values: np.ndarray) -> np.ndarray:
     return np.log10(np.maximum(values, LOG_FLOOR))
 
 
-def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
-    return np.linspace(low, high, count)
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_range(low: float, high: float, intervals: int = 4) -> tuple[float, float, np.ndarray]:
+    """[low, high] rounded out to multiples of a 1-2-2.5-5 step giving about `intervals` intervals,
+    and the ticks on it. Labels read well, and a range that drifts a little while training keeps its
+    ticks: new axes cost the server a walk over the page's whole document, a moved surface does not."""
+    raw = max(high - low, 1e-12) / intervals
+    magnitude = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in NICE_STEPS if m * magnitude >= raw * (1 - 1e-9))
+    lo, hi = np.floor(low / step + 1e-9) * step, np.ceil(high / step - 1e-9) * step
+    ticks = lo + step * np.arange(int(round((hi - lo) / step)) + 1)
+    return float(lo), float(hi), ticks
 
 
 class Surface3D(View):
@@ -57,7 +68,10 @@ class Surface3D(View):
         self.surface_key, self.path_key, self.log_z = surface_key, path_key, log_z
         self.keys = (surface_key, path_key)
         self.title, self.axis_labels = title, axis_labels
-        self.plotter = pv.Plotter(off_screen=True)
+        # Panel renders the window on the server before each sync (to bring the pipeline up to date),
+        # in software here: at the default 1024 x 768 that cost ~40 ms of the event loop per sync, at
+        # 16 x 16 ~1 ms. Nothing looks at that picture; the browser draws the scene at its own size.
+        self.plotter = pv.Plotter(off_screen=True, window_size=(16, 16))
         self.plotter.set_background("white")
         # The empty scene spans the box, so the browser's first camera fit (made before any data
         # arrives) already frames every surface.
@@ -72,6 +86,10 @@ class Surface3D(View):
         self.path = path_actor.mapper.dataset
         marker_actor = self.plotter.add_mesh(pv.Sphere(radius=0.01), color="#ff7f0e")
         self.marker = marker_actor.mapper.dataset
+        # Every sync sends each mapper's colour table; these two draw one colour, and their default
+        # 256-entry tables made the scene twice as large (and twice as slow to send).
+        for solid in (path_actor, marker_actor):
+            solid.mapper.lookup_table = pv.LookupTable(n_values=2)
         self.plotter.view_isometric()                  # fits the camera to the extent the mesh spans
         self.pane = pn.pane.VTK(self.plotter.ren_win, sizing_mode="stretch_width", height=height,
                                 orientation_widget=False, enable_keybindings=False,
@@ -94,6 +112,7 @@ class Surface3D(View):
         self._shown = None          # the surface on screen (bytes), so an unchanged one is not re-sent
         self._pushed_at = -np.inf
         self._deferred = False      # a push is scheduled for when SCENE_PERIOD_S has passed
+        self._pushing = False       # a push is scheduled for the event loop's next turns
 
     def _height(self, z: np.ndarray) -> np.ndarray:
         return log10_floored(z) if self.log_z else z
@@ -109,10 +128,13 @@ class Surface3D(View):
         x, y, z = surface
         h = self._height(z)
         low, high = float(h.min()), float(max(h.max(), h.min() + 1e-9))
+        # The box spans each axis' ticks, a little wider than the data.
+        box_low, box_high, heights = nice_range(low, high)
+        x_low, x_high, x_ticks = nice_range(float(x.min()), float(x.max()))
+        y_low, y_high, y_ticks = nice_range(float(y.min()), float(y.max()))
         span = 2 * HEIGHT_SHARE
-        scale = lambda values: (values - low) / (high - low) * span  # noqa: E731
-        bounds = (float(x.min()), float(max(x.max(), x.min() + 1e-12)), float(y.min()),
-                  float(max(y.max(), y.min() + 1e-12)))
+        scale = lambda values: (values - box_low) / (box_high - box_low) * span  # noqa: E731
+        bounds = (x_low, x_high, y_low, y_high)
         to_box = lambda values, lo, hi: 2 * (values - lo) / (hi - lo) - 1  # noqa: E731
         key = surface.tobytes()
         if key != self._shown:
@@ -122,7 +144,11 @@ class Surface3D(View):
             self.mesh.copy_from(grid)
             self.surface_actor.mapper.scalar_range = (low, high)
             self.strip.data = {"image": [np.linspace(0, 1, 256)[None, :]], "x": [low], "dw": [high - low]}
-            self._axes = self._axes_for(bounds, low, high, span)
+            self._axes = {"xticker": self._ticker(to_box(x_ticks, *bounds[:2]), x_ticks, 0),
+                          "yticker": self._ticker(to_box(y_ticks, *bounds[2:]), y_ticks, 1),
+                          "zticker": self._ticker(scale(heights), heights, 2, log=self.log_z),
+                          "origin": [-1.0, -1.0, 0.0], "fontsize": 12, "digits": 2,
+                          "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
         if len(path):
             # Lifted a little, so a path lying on the surface is not half buried in its facets.
             points = np.c_[to_box(path[:, 0], *bounds[:2]), to_box(path[:, 1], *bounds[2:]),
@@ -140,17 +166,30 @@ class Surface3D(View):
             return
         wait = self._pushed_at + SCENE_PERIOD_S - time.monotonic()
         if urgent or wait <= 0 or pn.state.curdoc is None:     # no document: nothing to throttle for
-            self._push()
+            if not self._pushing:     # else the push on its way sends the latest state
+                self._pushing = True
+                soon(self._push)
         elif not self._deferred:      # the latest state goes out when the period is over
             self._deferred = True
-            pn.state.curdoc.add_timeout_callback(self._push, int(wait * 1000) + 1)
+            pn.state.curdoc.add_timeout_callback(self._push_when_due, int(wait * 1000) + 1)
+
+    def _push_when_due(self) -> None:
+        self._deferred = False
+        self._pushing = True
+        self._push()
 
     def _push(self) -> None:
+        # New axes and the scene in turns of their own (each costs the event loop ~0.1 s of CPU).
         # The camera is the user's: synchronising leaves it where they turned it.
-        self._deferred = False
         self._pushed_at = time.monotonic()
         if self._axes and self.pane.axes != self._axes:
             self.pane.axes = self._axes
+            soon(self._synchronize)
+        else:
+            self._synchronize()
+
+    def _synchronize(self) -> None:
+        self._pushing = False
         self.pane.synchronize()
 
     def _on_load(self) -> None:
@@ -163,22 +202,11 @@ class Surface3D(View):
                             "viewUp": list(camera.up), "viewAngle": camera.view_angle,
                             "parallelScale": camera.parallel_scale, "clippingRange": list(camera.clipping_range)}
 
-    def _axes_for(self, bounds, low, high, span) -> dict:
-        def ticker(ticks, labels, name):
-            labels = list(labels)
-            labels[-1] = f"{labels[-1]} {name}"          # the axis' name at its far end
-            return {"ticks": list(map(float, ticks)), "labels": labels}
-
-        box = _ticks(-1.0, 1.0)
-        xs, ys = _ticks(*bounds[:2]), _ticks(*bounds[2:])
-        values = _ticks(low, high)
-        zt = (values - low) / (high - low) * span
-        fmt = (lambda v: f"1e{v:.1f}") if self.log_z else (lambda v: f"{v:.3g}")
-        return {"xticker": ticker(box, [f"{v:.2g}" for v in xs], self.axis_labels[0]),
-                "yticker": ticker(box, [f"{v:.2g}" for v in ys], self.axis_labels[1]),
-                "zticker": ticker(zt, [fmt(v) for v in values], self.axis_labels[2]),
-                "origin": [-1.0, -1.0, 0.0], "fontsize": 12, "digits": 2,
-                "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
+    def _ticker(self, in_box: np.ndarray, values: np.ndarray, axis: int, log: bool = False) -> dict:
+        """Ticks at `in_box` (box coordinates) labelled with `values`; the axis' name at its far end."""
+        labels = [f"1e{v:.3g}" if log else f"{v:.3g}" for v in np.where(np.abs(values) < 1e-12, 0.0, values)]
+        labels[-1] = f"{labels[-1]} {self.axis_labels[axis]}"
+        return {"ticks": [float(t) for t in in_box], "labels": labels}
 
     def reset(self) -> None:
         self._shown = None

@@ -60,9 +60,14 @@ class LatencyProbe:
         return self.seconds
 
 
-def wait_for(predicate, what: str, timeout: float = 60.0):
-    """Each look reads every page, so look five times a second, not more."""
-    wait_until(predicate, timeout=timeout, interval=0.2, what=what)
+def wait_for(predicate, what: str, timeout: float = 60.0, pages=()):
+    """Each look reads every page, so look five times a second, not more. On a timeout the failure
+    shows what `pages` said then."""
+    try:
+        wait_until(predicate, timeout=timeout, interval=0.2, what=what)
+    except AssertionError as timed_out:
+        seen = "\n".join(f"  page {i}: {state_text(p)!r}, step {step_counter(p)}" for i, p in enumerate(pages))
+        raise AssertionError(f"{timed_out}\n{seen}") from None
 
 
 def click(page, button: str):
@@ -100,11 +105,11 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
         for page in pages:
             click(page, "Start")
         wait_for(lambda: sorted(states(pages)) == ["queued"] * (SESSIONS - CAP) + ["running"] * CAP,
-                 "4 running and 4 queued")
+                 "2 running and 6 queued", pages=pages)
         running = [p for p, s in zip(pages, states(pages)) if s == "running"]
         queued = [p for p, s in zip(pages, states(pages)) if s == "queued"]
         before = [step_counter(p) for p in running]
-        wait_for(lambda: all(step_counter(p) > b for p, b in zip(running, before)), "every running session advances")
+        wait_for(lambda: all(step_counter(p) > b for p, b in zip(running, before)), "every running session advances", pages=pages)
         for page in queued:                          # told why, and where it stands
             assert page.get_by_text(f"Queued: every trainer of this server is busy ({CAP} at a time)").count() == 1
             assert step_counter(page) == 0
@@ -113,14 +118,15 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
         # One pauses: the first in line starts by itself, and trains; the line moves up.
         first = next(p for p in queued if "number 1 in line" in state_text(p))
         click(running[0], "Pause")
-        wait_for(lambda: states([running[0], first]) == ["paused", "running"], "the first in line starts")
-        wait_for(lambda: step_counter(first) > 0, "the session that got the slot trains")
+        wait_for(lambda: states([running[0]]) == ["paused"], "the session paused", pages=pages)
+        wait_for(lambda: states([first]) == ["running"], "the first in line starts", pages=pages)
+        wait_for(lambda: step_counter(first) > 0, "the session that got the slot trains", pages=pages)
         assert first.get_by_text("Queued:").count() == 0
         wait_for(lambda: sorted(int(p.locator(".sandbox-queue").inner_text().split()[1]) for p in queued
-                                if p is not first) == list(range(1, SESSIONS - CAP)), "the line moves up")
+                                if p is not first) == list(range(1, SESSIONS - CAP)), "the line moves up", pages=pages)
         # Every page is still live: a paused page still answers its buttons.
         click(running[0], "Step ×N")
-        wait_for(lambda: states([running[0]]) == ["queued"], "Step ×N on a paused page joins the line")
+        wait_for(lambda: states([running[0]]) == ["queued"], "Step ×N on a paused page joins the line", pages=pages)
         latencies = sorted(probe.stop())
         median, p90 = latencies[len(latencies) // 2], latencies[int(0.9 * len(latencies))]
         print(f"liveness: {len(latencies)} answers, median {median:.3f} s, 90% within {p90:.3f} s, "
