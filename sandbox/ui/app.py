@@ -52,7 +52,11 @@ class Page(Viewer):
             template = pn.template.BootstrapTemplate(
                 title=title or self.title, sidebar=[self._sidebar()], main=self._main_parts(),
                 header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
-            return template.servable()
+            # Each root added to the document makes Bokeh walk the whole document again; walked once
+            # at the end instead, a page builds in about half the time (and holds up every other page
+            # of the server, whose one event loop builds it, for that much less).
+            with doc.models.freeze():
+                return template.servable()
         return super().servable(title=title, **kwargs)
 
 

@@ -38,19 +38,8 @@ def log10_floored(values: np.ndarray) -> np.ndarray:
     return np.log10(np.maximum(values, LOG_FLOOR))
 
 
-NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
-
-
-def nice_range(low: float, high: float, intervals: int = 4) -> tuple[float, float, np.ndarray]:
-    """[low, high] rounded out to multiples of a 1-2-2.5-5 step giving about `intervals` intervals,
-    and the ticks on it. Labels read well, and a range that drifts a little while training keeps its
-    ticks: new axes cost the server a walk over the page's whole document, a moved surface does not."""
-    raw = max(high - low, 1e-12) / intervals
-    magnitude = 10.0 ** np.floor(np.log10(raw))
-    step = next(m * magnitude for m in NICE_STEPS if m * magnitude >= raw * (1 - 1e-9))
-    lo, hi = np.floor(low / step + 1e-9) * step, np.ceil(high / step - 1e-9) * step
-    ticks = lo + step * np.arange(int(round((hi - lo) / step)) + 1)
-    return float(lo), float(hi), ticks
+def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
+    return np.linspace(low, high, count)
 
 
 class Surface3D(View):
@@ -128,13 +117,10 @@ class Surface3D(View):
         x, y, z = surface
         h = self._height(z)
         low, high = float(h.min()), float(max(h.max(), h.min() + 1e-9))
-        # The box spans each axis' ticks, a little wider than the data.
-        box_low, box_high, heights = nice_range(low, high)
-        x_low, x_high, x_ticks = nice_range(float(x.min()), float(x.max()))
-        y_low, y_high, y_ticks = nice_range(float(y.min()), float(y.max()))
         span = 2 * HEIGHT_SHARE
-        scale = lambda values: (values - box_low) / (box_high - box_low) * span  # noqa: E731
-        bounds = (x_low, x_high, y_low, y_high)
+        scale = lambda values: (values - low) / (high - low) * span  # noqa: E731
+        bounds = (float(x.min()), float(max(x.max(), x.min() + 1e-12)), float(y.min()),
+                  float(max(y.max(), y.min() + 1e-12)))
         to_box = lambda values, lo, hi: 2 * (values - lo) / (hi - lo) - 1  # noqa: E731
         key = surface.tobytes()
         if key != self._shown:
@@ -144,11 +130,7 @@ class Surface3D(View):
             self.mesh.copy_from(grid)
             self.surface_actor.mapper.scalar_range = (low, high)
             self.strip.data = {"image": [np.linspace(0, 1, 256)[None, :]], "x": [low], "dw": [high - low]}
-            self._axes = {"xticker": self._ticker(to_box(x_ticks, *bounds[:2]), x_ticks, 0),
-                          "yticker": self._ticker(to_box(y_ticks, *bounds[2:]), y_ticks, 1),
-                          "zticker": self._ticker(scale(heights), heights, 2, log=self.log_z),
-                          "origin": [-1.0, -1.0, 0.0], "fontsize": 12, "digits": 2,
-                          "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
+            self._axes = self._axes_for(bounds, low, high, span)
         if len(path):
             # Lifted a little, so a path lying on the surface is not half buried in its facets.
             points = np.c_[to_box(path[:, 0], *bounds[:2]), to_box(path[:, 1], *bounds[2:]),
@@ -202,11 +184,22 @@ class Surface3D(View):
                             "viewUp": list(camera.up), "viewAngle": camera.view_angle,
                             "parallelScale": camera.parallel_scale, "clippingRange": list(camera.clipping_range)}
 
-    def _ticker(self, in_box: np.ndarray, values: np.ndarray, axis: int, log: bool = False) -> dict:
-        """Ticks at `in_box` (box coordinates) labelled with `values`; the axis' name at its far end."""
-        labels = [f"1e{v:.3g}" if log else f"{v:.3g}" for v in np.where(np.abs(values) < 1e-12, 0.0, values)]
-        labels[-1] = f"{labels[-1]} {self.axis_labels[axis]}"
-        return {"ticks": [float(t) for t in in_box], "labels": labels}
+    def _axes_for(self, bounds, low, high, span) -> dict:
+        def ticker(ticks, labels, name):
+            labels = list(labels)
+            labels[-1] = f"{labels[-1]} {name}"          # the axis' name at its far end
+            return {"ticks": list(map(float, ticks)), "labels": labels}
+
+        box = _ticks(-1.0, 1.0)
+        xs, ys = _ticks(*bounds[:2]), _ticks(*bounds[2:])
+        values = _ticks(low, high)
+        zt = (values - low) / (high - low) * span
+        fmt = (lambda v: f"1e{v:.1f}") if self.log_z else (lambda v: f"{v:.3g}")
+        return {"xticker": ticker(box, [f"{v:.2g}" for v in xs], self.axis_labels[0]),
+                "yticker": ticker(box, [f"{v:.2g}" for v in ys], self.axis_labels[1]),
+                "zticker": ticker(zt, [fmt(v) for v in values], self.axis_labels[2]),
+                "origin": [-1.0, -1.0, 0.0], "fontsize": 12, "digits": 2,
+                "show_grid": True, "grid_opacity": 0.3, "axes_opacity": 1}
 
     def reset(self) -> None:
         self._shown = None
