@@ -22,8 +22,8 @@ def soon(fn: Callable[..., None], *args) -> None:
     """Call `fn(*args)` in a turn of its own of the session's event loop (now, if not served).
 
     The server's one event loop answers every page and every request in turns; a turn that updates
-    a whole page at once holds all of them up for as long as it takes, which with the trainers'
-    threads also wanting the interpreter stretches to seconds. Small turns keep every answer short.
+    a whole page at once holds all of them up for as long as it takes, which on a busy machine
+    stretches to seconds. Small turns keep every answer short.
     """
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:

@@ -157,22 +157,18 @@ class Surface3D(View):
 
     def _push_when_due(self) -> None:
         self._deferred = False
-        self._pushing = True
         self._push()
 
     def _push(self) -> None:
         # New axes and the scene in turns of their own (each costs the event loop ~0.1 s of CPU).
         # The camera is the user's: synchronising leaves it where they turned it.
+        self._pushing = False         # (a failure here must not stop later pushes)
         self._pushed_at = time.monotonic()
         if self._axes and self.pane.axes != self._axes:
             self.pane.axes = self._axes
-            soon(self._synchronize)
+            soon(self.pane.synchronize)
         else:
-            self._synchronize()
-
-    def _synchronize(self) -> None:
-        self._pushing = False
-        self.pane.synchronize()
+            self.pane.synchronize()
 
     def _on_load(self) -> None:
         self._loaded = True
