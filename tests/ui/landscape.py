@@ -26,11 +26,19 @@ def assert_landscape_drawn(page, refined: bool = True, step: int | None = None, 
         page.wait_for_timeout(250)
     text = status.inner_text()
     assert wanted(text), text
+    share, hues, problems = look_at_scene(page, timeout=deadline + 15 - time.monotonic())
+    assert share > 0.05 and hues >= 2, (share, hues, status.inner_text(), problems[-3:])
+    return text
+
+
+def look_at_scene(page, timeout: float = 15.0, min_hues: int = 2) -> tuple[float, int, list[str]]:
+    """Look at the first 3-D view until it draws a coloured surface (over 5% of its pixels coloured,
+    in at least `min_hues` hues) or `timeout` passes. Returns the last look's coloured share and hue
+    count, and what went wrong on the way (a canvas replaced mid-look by a new scene is looked at again)."""
     surface = page.locator(".sandbox-surface3d canvas").first
+    problems: list[str] = []
 
-    problems = []
-
-    def drawn() -> tuple[float, int]:
+    def look() -> tuple[float, int]:
         try:
             surface.scroll_into_view_if_needed(timeout=5_000)
             png = surface.screenshot(timeout=5_000)
@@ -40,10 +48,9 @@ def assert_landscape_drawn(page, refined: bool = True, step: int | None = None, 
         return coloured_share(png), hue_count(png)
 
     # The scene reaches the browser at most every few seconds (views/surface3d.py).
-    while time.monotonic() < deadline + 15:
-        share, hues = drawn()
-        if share > 0.05 and hues >= 2:
-            break
+    deadline = time.monotonic() + max(timeout, 0.0)
+    share, hues = look()
+    while not (share > 0.05 and hues >= min_hues) and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-    assert share > 0.05 and hues >= 2, (share, hues, status.inner_text(), problems[-3:])
-    return text
+        share, hues = look()
+    return share, hues, problems

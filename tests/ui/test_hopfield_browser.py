@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.ui.conftest import ARTIFACTS
-from tests.ui.pixels import coloured_share
+from tests.ui.landscape import look_at_scene
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -64,14 +64,11 @@ def test_start_pause_and_query_a_clicked_pattern_in_the_browser(server, page):
     page.get_by_text("Retrieval converged").first.wait_for(timeout=5_000)
     # The 3-D energy surface is drawn by vtk.js (WebGL through SwiftShader): a coloured surface,
     # not a blank canvas with axes only.
-    surface = page.locator(".sandbox-surface3d canvas").first
-    surface.wait_for(timeout=15_000)
-    deadline = time.monotonic() + 15
-    while coloured_share(surface.screenshot()) < 0.05 and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
+    page.locator(".sandbox-surface3d canvas").first.wait_for(timeout=15_000)
+    share, _, problems = look_at_scene(page, timeout=15, min_hues=1)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hopfield.png"), full_page=True)
-    assert coloured_share(surface.screenshot()) > 0.05
+    assert share > 0.05, (share, problems[-3:])
     assert "paused" in state_text(page)
     assert page.errors == []
     assert server.python_errors() == []
