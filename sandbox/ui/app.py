@@ -4,6 +4,7 @@ from __future__ import annotations
 import panel as pn
 from panel.viewable import Viewer
 
+from ..views.base import served_document
 from .controller import StudyController
 
 ACCENT = "#1f5f99"
@@ -39,8 +40,8 @@ class Page(Viewer):
 
     def servable(self, title: str | None = None, **kwargs):
         """Served: a template with the controls in the sidebar. In a notebook: the plain layout."""
-        doc = pn.state.curdoc  # pn.state.served only looks at the *caller's* module, so ask the document
-        if doc is not None and doc.session_context is not None:
+        doc = served_document()
+        if doc is not None:
             self._start()
             # Bootstrap needs no web fonts: the page works offline (Fast pulls Google Fonts).
             # Each part of the main area is a root of its own, laid out on its own: a change in one

@@ -20,7 +20,7 @@ from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
-from ..views.base import soon
+from ..views.base import served_document, soon
 from .polling import every
 from .url import parse_query, query_for
 
@@ -238,7 +238,7 @@ class StudyController(Viewer):
     def start(self) -> None:
         """Begin the periodic callback (once per session) and stop the thread when the session ends."""
         if self._callback is None:
-            if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            if served_document() is not None:
                 self.runner.slots = server_slots()   # served: every session's training counts against one cap
             if self.link_url:
                 self._apply_link()

@@ -18,6 +18,13 @@ PALETTE = {"train": "#1f77b4", "test": "#d62728", "accent": "#ff7f0e", "muted": 
 SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
 
 
+def served_document():
+    """The current session's Bokeh document when served (`panel serve`), else None (a notebook, a
+    test, a script). `pn.state.served` only looks at the caller's module, so this asks the document."""
+    doc = pn.state.curdoc
+    return doc if doc is not None and doc.session_context is not None else None
+
+
 def soon(fn: Callable[..., None], *args) -> None:
     """Call `fn(*args)` in a turn of its own of the session's event loop (now, if not served).
 
@@ -25,8 +32,8 @@ def soon(fn: Callable[..., None], *args) -> None:
     a whole page at once holds all of them up for as long as it takes, which on a busy machine
     stretches to seconds. Small turns keep every answer short.
     """
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
+    doc = served_document()
+    if doc is None:
         fn(*args)
     else:
         doc.add_next_tick_callback(partial(fn, *args))

@@ -18,7 +18,7 @@ from bokeh.models import ColumnDataSource, LinearColorMapper
 from bokeh.palettes import Viridis256
 from vtkmodules.vtkCommonCore import vtkLogger
 
-from .base import View, new_figure, soon
+from .base import View, new_figure, served_document, soon
 
 # The VTK pane only serialises the scene; nothing renders on the server. Without a display
 # VTK still warns about the X connection it never needs: keep its log to errors.
@@ -86,8 +86,7 @@ class Surface3D(View):
         # A scene synchronised before the page has loaded breaks the pane for good (vtk.js has no
         # renderer yet; it throws on getActiveCamera): hold changes until the page is up.
         self._axes: dict = {}
-        doc = pn.state.curdoc
-        self._loaded = doc is None or doc.session_context is None       # not served: nothing to wait for
+        self._loaded = served_document() is None       # not served: nothing to wait for
         if not self._loaded:
             pn.state.onload(self._on_load)
         # The colour scale: a strip of the same colour map along the value axis.
