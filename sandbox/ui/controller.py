@@ -59,7 +59,6 @@ class StudyController(Viewer):
         self._shown_at = self._slider_at = 0.0
         self._shown_key = None
         self._run_id = None
-        self._history_seen = None   # (run id, history version, rows) the views last read
         self._callback = None
         self._runner_message = ""
         self._syncing_slider = False
@@ -299,11 +298,8 @@ class StudyController(Viewer):
             for view in self.views:
                 self._guard(view.reset)
             self._run_id = snap.run_id
-        seen = (self._run_id, r.history.version, len(r.history))
-        if seen != self._history_seen:          # new rows: each view reads them in a turn of its own
-            self._history_seen = seen
-            for view in self.views:
-                soon(self._guard, view.update_history, r.history)
+        for view in self.views:
+            self._guard(view.update_history, r.history)
         now = time.monotonic()
         if now - self._slider_at >= 1.0 or r.state != RunnerState.RUNNING:  # a slider redraw is costly
             self._slider_at = now
