@@ -21,6 +21,7 @@ import torch
 
 from ..analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation, losses_at,
                                   loss_slice, pca_components, project, top_hessian_eigenvalue, unflatten)
+from .device import lower_thread_priority
 
 COARSE, FINE = 21, 41            # grid points per side while training / once it stops
 TRAJECTORY_POINTS = 64
@@ -211,6 +212,7 @@ class LandscapeTracker:
         return wait is not None and wait <= 0
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while True:
             with self._cond:
                 while not self._stopped:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from .device import lower_thread_priority
+
 
 class Observer:
     def __init__(self, work: Callable[[Any], None], on_error: Callable[[Exception], None]):
@@ -48,6 +50,7 @@ class Observer:
         return self._thread.is_alive()
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._item is not None or self._stopped)

@@ -14,6 +14,7 @@ import time
 from enum import Enum
 from typing import Any, Callable
 
+from .device import lower_thread_priority
 from .history import History, SnapshotRing
 from .faults import from_environment
 from .landscape import LandscapeTracker
@@ -172,6 +173,7 @@ class Runner:
 
     # ---- the training thread ---------------------------------------------------
     def _loop(self) -> None:
+        lower_thread_priority()
         try:
             while True:
                 busy = self._has_slot_to_train()

@@ -14,6 +14,7 @@ import panel as pn
 import torch
 from bokeh.models import ColumnDataSource
 
+from ..runtime.device import lower_thread_priority
 from ..studies.grokking_seeds import SeedEnsemble, SeedSpread
 from ..views.base import PALETTE, new_figure
 from .polling import Poller
@@ -80,6 +81,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         return self._thread is None or not self._thread.is_alive()
 
     def _train(self, ensemble: SeedEnsemble, steps: int) -> None:
+        lower_thread_priority()
         def progress(step, train, test):
             steps_so_far, tests = self.measured
             self.measured = (steps_so_far + [step], tests + [test])
