@@ -4,7 +4,7 @@ from __future__ import annotations
 import panel as pn
 from panel.viewable import Viewer
 
-from ..views.base import served_document
+from ..views.base import served_document, soon
 from .controller import StudyController
 
 ACCENT = "#1f5f99"
@@ -50,14 +50,20 @@ class Page(Viewer):
             # No busy spinner: Panel's busy flag is one per server, so every page's spinner follows
             # every other page's events (a click, a turned 3-D camera): with many sessions each such
             # event updated all of them. The status line says what the run is doing.
+            # The main area's parts go in afterwards, each in a turn of its own: built in one go, a page
+            # held the server's one event loop (and so every other page) for 1.5-2 s while it opened.
+            sidebar, parts = self._sidebar(), self._main_parts()
+            sidebar_place, places = pn.Column(), [pn.Column(sizing_mode="stretch_width") for _ in parts]
             template = pn.template.BootstrapTemplate(
-                title=title or self.title, sidebar=[self._sidebar()], main=self._main_parts(),
+                title=title or self.title, sidebar=[sidebar_place], main=places,
                 header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
             # Each root added to the document makes Bokeh walk the whole document again; walked once
-            # at the end instead, a page builds 0.1-0.8 s sooner (and the server's one event loop,
-            # which builds it, answers every other page that much sooner).
+            # at the end instead, a page builds 0.1-0.8 s sooner.
             with doc.models.freeze():
-                return template.servable()
+                served = template.servable()
+            for place, part in [(sidebar_place, sidebar), *zip(places, parts)]:
+                soon(place.append, part)
+            return served
         return super().servable(title=title, **kwargs)
 
 
