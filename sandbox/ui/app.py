@@ -50,8 +50,8 @@ class Page(Viewer):
             # No busy spinner: Panel's busy flag is one per server, so every page's spinner follows
             # every other page's events (a click, a turned 3-D camera): with many sessions each such
             # event updated all of them. The status line says what the run is doing.
-            # The main area's parts go in afterwards, each in a turn of its own: built in one go, a page
-            # held the server's one event loop (and so every other page) for 1.5-2 s while it opened.
+            # The sidebar and the main area's parts go in afterwards, each in a turn of its own: built in
+            # one go, a page held the server's one event loop (and so every other page) for 1.5-2 s.
             sidebar, parts = self._sidebar(), self._main_parts()
             sidebar_place, places = pn.Column(), [pn.Column(sizing_mode="stretch_width") for _ in parts]
             template = pn.template.BootstrapTemplate(
