@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from tests.conftest import wait_until
 from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
 from tests.ui.landscape import assert_landscape_drawn
 
@@ -135,10 +136,8 @@ def test_start_pause_step_reset_in_the_browser(server, page):
     wait_for_step(page, lambda s: s == 0)
     # The old run's points are gone; the new run may already show its own step 0 (a Reset records
     # it), so the curve holds no point past step 0.
-    deadline = time.monotonic() + 30
-    while page.evaluate(LAST_STEP_JS, "loss_train") > 0 and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert page.evaluate(LAST_STEP_JS, "loss_train") <= 0
+    wait_until(lambda: page.evaluate(LAST_STEP_JS, "loss_train") <= 0, timeout=30, interval=0.1,
+               what="no point past step 0 on the loss curve")
     assert wait_for_points(page, "loss_train", lambda n: n <= 1) <= 1
     assert page.errors == []
     assert server.python_errors() == []
