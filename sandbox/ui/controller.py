@@ -21,6 +21,7 @@ from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
+from .pacing import BrowserPacer
 from .polling import every
 from .url import parse_query, query_for
 
@@ -114,6 +115,7 @@ class StudyController(Viewer):
                                                          label="Shown step (NPZ)", button_type="light", width=140)
         self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self.pacer = BrowserPacer()
 
     def _metrics_csv(self) -> io.StringIO:
         buffer = io.StringIO()
@@ -286,6 +288,8 @@ class StudyController(Viewer):
         self.runner.stop()
 
     def tick(self) -> None:
+        if not self.pacer.ready():      # the browser has not drawn the last two updates yet
+            return
         r = self.runner
         self.state, self.step = r.state.value, r.step
         self.steps_per_second = round(r.steps_per_second, 1)
@@ -313,6 +317,7 @@ class StudyController(Viewer):
         if self.follow_live and fresh and not throttled:
             self._show(snap)
         self.status.object = self._status_html()
+        self.pacer.sent()
 
     def _show(self, snap) -> None:
         for view in self.views:        # one view per turn of the event loop: other pages wait less
@@ -365,6 +370,7 @@ class StudyController(Viewer):
                     pn.pane.Markdown("Export (figures: the save tool on each plot)", margin=(5, 10, 0, 10)),
                     pn.Row(self.metrics_download, self.snapshot_download),
                     title="Save / load / export", collapsed=True, sizing_mode="stretch_width"),
+            self.pacer.signal,
             sizing_mode="stretch_width",
         )
 

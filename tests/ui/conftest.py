@@ -49,6 +49,15 @@ def record_errors(page):
 
 
 # Longest column of any Bokeh ColumnDataSource holding `name` (data is a Map in newer Bokeh).
+# [sent, drawn] of each page-pacing signal (sandbox/ui/pacing.py) in the page.
+PACING_JS = """() => {
+  const out = [];
+  for (const doc of (window.Bokeh?.documents ?? []))
+    for (const m of doc.all_models)
+      if (m.data?.sent !== undefined && m.data?.drawn !== undefined) out.push([m.data.sent, m.data.drawn]);
+  return out;
+}"""
+
 SOURCE_LENGTH_JS = """(name) => {
   let n = 0;
   for (const doc of (window.Bokeh?.documents ?? [])) {
