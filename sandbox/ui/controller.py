@@ -317,7 +317,8 @@ class StudyController(Viewer):
         if self.follow_live and fresh and not throttled:
             self._show(snap)
         self.status.object = self._status_html()
-        self.pacer.sent()
+        if r.state == RunnerState.RUNNING:   # updates stream only while training; an idle page costs no round trips
+            self.pacer.sent()
 
     def _show(self, snap) -> None:
         for view in self.views:        # one view per turn of the event loop: other pages wait less

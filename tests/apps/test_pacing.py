@@ -3,7 +3,9 @@ import pytest
 
 from sandbox.ui import pacing
 from sandbox.ui.pacing import BrowserPacer
+from sandbox.runtime.runner import RunnerState
 from tests.apps.conftest import opened_app
+from tests.conftest import wait_until
 
 
 @pytest.fixture
@@ -64,10 +66,14 @@ def test_a_browser_that_never_answers_gets_an_update_after_give_up_s(served):
     assert pacer.ready()
 
 
-def test_a_controller_tick_waits_for_the_browser(served, tmp_path):
-    with opened_app("hopfield", tmp_path) as app:
+def test_a_training_controller_tick_waits_for_the_browser(served, tmp_path):
+    with opened_app("grokking", tmp_path) as app:
         controller = app.controller
         controller.pacer.in_flight = 1
+        controller.tick()
+        assert controller.pacer.signal.sent == 0           # not training: nothing streams, nothing asked
+        controller.runner.start()
+        wait_until(lambda: controller.runner.state == RunnerState.RUNNING, what="training")
         controller.tick()
         assert controller.pacer.signal.sent == 1
         controller.status.object = "untouched"
