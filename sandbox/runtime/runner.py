@@ -301,9 +301,10 @@ class Runner:
         self._send("load", record)
 
     def _load(self, record, restoring: bool = False) -> None:
+        previous = None                  # the run on screen, kept in case the file does not fit
         if not restoring and self._built:
-            self.wait_observed()     # the run kept must hold its last steps' rows (it came back 2 steps short)
-        previous = None if restoring or not self._built else self.record()   # kept in case the file does not fit
+            self.wait_observed()         # with its last steps' rows (without, it came back 2 steps short)
+            previous = self.record()
         if not self._rebuild(record.params):
             self.message = f"Could not load: {self.message}"
             return
