@@ -48,25 +48,28 @@ def record_errors(page):
     return page
 
 
-# Longest column of any Bokeh ColumnDataSource holding `name` (data is a Map in newer Bokeh).
-# [sent, drawn] of each page-pacing signal (sandbox/ui/pacing.py) in the page.
-PACING_JS = """() => {
-  const out = [];
+def over_bokeh_data(start: str, each: str) -> str:
+    """A JS function of `name` for `page.evaluate`: `start` declares `out`, then `each` runs for every
+    model holding data in the page's Bokeh documents, with `get(key)` reading that data (a Map for a
+    source in newer Bokeh, an object for a ReactiveHTML's); it returns `out`."""
+    return f"""(name) => {{
+  {start}
   for (const doc of (window.Bokeh?.documents ?? []))
-    for (const m of doc.all_models)
-      if (m.data?.sent !== undefined && m.data?.drawn !== undefined) out.push([m.data.sent, m.data.drawn]);
-  return out;
-}"""
-
-SOURCE_LENGTH_JS = """(name) => {
-  let n = 0;
-  for (const doc of (window.Bokeh?.documents ?? [])) {
-    for (const m of doc.all_models) {
+    for (const m of doc.all_models) {{
       const d = m.data;
       if (!d) continue;
-      const col = d instanceof Map ? d.get(name) : d[name];
-      if (col) n = Math.max(n, col.length);
-    }
-  }
-  return n;
-}"""
+      const get = (key) => d instanceof Map ? d.get(key) : d[key];
+      {each}
+    }}
+  return out;
+}}"""
+
+
+# Longest column of any Bokeh ColumnDataSource holding `name`.
+SOURCE_LENGTH_JS = over_bokeh_data("let out = 0;", "const col = get(name); if (col) out = Math.max(out, col.length);")
+# The last step plotted by the source holding `name` (-1 when none holds a point).
+LAST_STEP_JS = over_bokeh_data(
+    "let out = -1;", 'const col = get(name), steps = get("step"); if (col && steps) for (const s of steps) out = Math.max(out, s);')
+# [sent, drawn] of each page-pacing signal (sandbox/ui/pacing.py) in the page.
+PACING_JS = over_bokeh_data(
+    "const out = [];", 'if (get("sent") !== undefined && get("drawn") !== undefined) out.push([get("sent"), get("drawn")]);')

@@ -5,26 +5,10 @@ import time
 import pytest
 
 from tests.conftest import wait_until
-from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.conftest import ARTIFACTS, LAST_STEP_JS, SOURCE_LENGTH_JS
 from tests.ui.landscape import assert_landscape_drawn
 
 pytestmark = pytest.mark.ui
-
-
-# The last step plotted by the Bokeh source holding `name` (-1 when none holds a point).
-LAST_STEP_JS = """(name) => {
-  let last = -1;
-  for (const doc of (window.Bokeh?.documents ?? [])) {
-    for (const m of doc.all_models) {
-      const d = m.data;
-      if (!d) continue;
-      const col = d instanceof Map ? d.get(name) : d[name];
-      const steps = d instanceof Map ? d.get("step") : d["step"];
-      if (col && steps) for (const s of steps) last = Math.max(last, s);
-    }
-  }
-  return last;
-}"""
 
 
 def step_counter(page) -> int:
