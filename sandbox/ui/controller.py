@@ -21,6 +21,7 @@ from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
+from ..views.live_text import LiveAlert, LiveHTML
 from .pacing import BrowserPacer
 from .polling import every
 from .url import parse_query, query_for
@@ -113,8 +114,8 @@ class StudyController(Viewer):
                                                         label="Metrics (CSV)", button_type="light", width=140)
         self.snapshot_download = pn.widgets.FileDownload(callback=self._snapshot_npz, filename="snapshot.npz",
                                                          label="Shown step (NPZ)", button_type="light", width=140)
-        self.status = pn.pane.HTML(self._status_html(), sizing_mode="stretch_width")
-        self.alert = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self.status = LiveHTML(self._status_html(), sizing_mode="stretch_width")
+        self.alert = LiveAlert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.pacer = BrowserPacer()
 
     def _metrics_csv(self) -> io.StringIO:

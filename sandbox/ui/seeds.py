@@ -17,6 +17,7 @@ from bokeh.models import ColumnDataSource
 from ..runtime.device import lower_thread_priority
 from ..studies.grokking_seeds import SeedEnsemble, SeedSpread
 from ..views.base import PALETTE, new_figure
+from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
 
@@ -32,7 +33,7 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         self.steps = pn.widgets.IntInput(label="steps", value=steps, start=50, end=100_000, step=500, width=110)
         self.run_button = pn.widgets.Button(label="Train the seeds", button_type="primary", width=140)
         self.stop_button = pn.widgets.Button(label="Stop the seeds", width=120, disabled=True)
-        self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.status = LiveMarkdown("", sizing_mode="stretch_width")
         self.run_button.on_click(lambda e: self.run())
         self.stop_button.on_click(lambda e: self.stop())
         self._stop = threading.Event()

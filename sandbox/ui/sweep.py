@@ -16,6 +16,7 @@ from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMap
 
 from ..runtime.sweep import MEASURES, Sweep, cell, make_spec
 from ..views.base import new_figure
+from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
 _ONE_AT_A_TIME = threading.Lock()   # a LocalCluster takes every core: one sweep per server
@@ -42,7 +43,7 @@ class SweepPanel(pn.viewable.Viewer):
                                               placeholder="tcp://host:8786", width=220)
         self.run_button = pn.widgets.Button(label="Run sweep", button_type="primary", width=120)
         self.cancel_button = pn.widgets.Button(label="Cancel sweep", width=120, disabled=True)
-        self.status = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["sandbox-sweep-status"])
+        self.status = LiveMarkdown("", sizing_mode="stretch_width", css_classes=["sandbox-sweep-status"])
         self.run_button.on_click(lambda e: self.run())
         self.cancel_button.on_click(lambda e: self.cancel())
         self.sweep: Sweep | None = None

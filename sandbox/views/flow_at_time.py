@@ -12,6 +12,7 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, LegendItem, LinearColorMapper
 
 from .base import View, new_figure
+from .live_text import LiveHTML
 
 
 class FlowAtTime(View):
@@ -51,7 +52,7 @@ class FlowAtTime(View):
         self.figure.legend.background_fill_alpha = 0.6
         self.player = pn.widgets.Player(label="t", start=0, end=20, value=20, step=1, interval=150, loop_policy="once",
                                         show_loop_controls=False, width=320, css_classes=["sandbox-flow-t"])
-        self.t_label = pn.pane.HTML("", styles={"font-size": "13px"}, css_classes=["sandbox-flow-t-label"])
+        self.t_label = LiveHTML("", styles={"font-size": "13px"}, css_classes=["sandbox-flow-t-label"])
         self.player.param.watch(lambda event: self._draw(), "value")
 
     def _on_tap(self, event) -> None:

@@ -19,6 +19,7 @@ from bokeh.palettes import Viridis256
 from vtkmodules.vtkCommonCore import vtkLogger
 
 from .base import View, new_figure, served_document, soon
+from .live_text import LiveMarkdown
 
 # The VTK pane only serialises the scene; nothing renders on the server. Without a display
 # VTK still warns about the X connection it never needs: keep its log to errors.
@@ -52,7 +53,7 @@ class Surface3D(View):
         line while snapshots carry no surface yet (e.g. while the first one is computed)."""
         super().__init__(**params)
         self.status_of, self.waiting = status, waiting
-        self.status = pn.pane.Markdown(waiting, margin=(0, 10), styles={"font-size": "12px", "color": "#555"},
+        self.status = LiveMarkdown(waiting, margin=(0, 10), styles={"font-size": "12px", "color": "#555"},
                                        css_classes=["sandbox-surface3d-status"])
         self.surface_key, self.path_key, self.log_z = surface_key, path_key, log_z
         self.keys = (surface_key, path_key)
