@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 
 import pytest
 
 from tests.conftest import wait_until
 from tests.ui.conftest import record_errors
+from tests.ui.latency import LatencyProbe
 from tests.ui.serving import ROOT, Server
 from tests.ui.test_grokking_browser import state_text, step_counter
 
@@ -35,29 +34,6 @@ def server(tmp_path_factory):
     srv = Server(tmp, env={"SANDBOX_MAX_TRAINERS": str(CAP)}, args=SERVE_ARGS)
     yield srv
     srv.close()
-
-
-class LatencyProbe:
-    """GETs the server's liveness endpoint four times a second on its own thread: how long it takes to answer
-    (the endpoint itself costs nothing, so this measures how busy the server's event loop is)."""
-
-    def __init__(self, url: str):
-        self.url, self.seconds, self._stop = url, [], threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            started = time.monotonic()
-            with urllib.request.urlopen(self.url, timeout=30) as answer:
-                answer.read()
-            self.seconds.append(time.monotonic() - started)
-            self._stop.wait(0.25)
-
-    def stop(self) -> list[float]:
-        self._stop.set()
-        self._thread.join(35)
-        return self.seconds
 
 
 def wait_for(predicate, what: str, timeout: float = 60.0, pages=()):
@@ -143,16 +119,16 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
         # Every page is still live: a paused page still answers its buttons.
         click(running[0], "Step ×N")
         wait_for(lambda: states([running[0]]) == ["queued"], "Step ×N on a paused page joins the line", pages=pages)
-        latencies = sorted(probe.stop())
-        median, p90 = latencies[len(latencies) // 2], latencies[int(0.9 * len(latencies))]
-        print(f"liveness: {len(latencies)} answers, median {median:.3f} s, 90% within {p90:.3f} s, "
-              f"95% within {latencies[int(0.95 * len(latencies))]:.3f} s, max {latencies[-1]:.3f} s")
-        assert len(latencies) > 20
+        latencies = probe.stop()
+        median, p90, worst = latencies.median, latencies.share_within(0.9), latencies.worst
+        print(f"liveness: {latencies}")
+        assert len(latencies.sorted_seconds) > 20
         # The goal: answers within a second. Measured here (two cores shared with eight Chromium pages
         # drawing WebGL in software): 90% within 0.13-0.34 s, the slowest 0.6-1.1 s. What is asserted
-        # leaves a margin for a slower machine: 9 in 10 within the second, none past 5 s.
-        assert median < 0.25 and p90 < 1.0 and latencies[-1] < 5, \
-            f"median {median:.2f} s, 90% within {p90:.2f} s, max {latencies[-1]:.2f} s"
+        # leaves a margin for a slower machine: 9 in 10 within the second, none past 5 s. The server's
+        # own figure, every answer within the second, is asserted by test_load_headless.py, whose eight
+        # clients draw nothing and so leave the two cores to the server.
+        assert median < 0.25 and p90 < 1.0 and worst < 5, f"median {median:.2f} s, 90% within {p90:.2f} s, max {worst:.2f} s"
         for page in pages:
             assert page.errors == []
         assert server.python_errors() == []
