@@ -41,6 +41,9 @@ def test_eight_training_sessions_get_every_answer_within_a_second(server):
         pages.open_all()
         opened_s, opening = time.monotonic() - started, opening.stop()
         print(f"8 pages opened together in {opened_s:.1f} s; liveness meanwhile: {opening}")
+        # Built one at a time with the network read in between (sandbox/ui/build_queue.py), an answer
+        # waits for one build at most: measured max 2.0-2.2 s (built back to back: 8.4-9.1 s).
+        assert opening.worst < 4.0, str(opening)
 
         probe = LatencyProbe(server.url + "/liveness")
         for page in pages.pages:

@@ -1,0 +1,44 @@
+"""Sessions are built one at a time, with a pause between two builds (sandbox/ui/build_queue.py)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sandbox.ui.build_queue import PAUSE_S, one_build_at_a_time
+
+
+class Context:
+    """Stands in for Bokeh's ApplicationContext: a build holds the loop for 0.1 s, as a page's does."""
+
+    def __init__(self):
+        self._sessions, self._pending_sessions, self.builds = {}, {}, []
+
+    async def create_session_if_needed(self, session_id, request=None, token=None):
+        if session_id not in self._sessions:
+            started = time.monotonic()
+            time.sleep(0.1)                    # a build: one turn that never yields
+            self._sessions[session_id] = object()
+            self.builds.append((started, time.monotonic()))
+        return self._sessions[session_id]
+
+
+def test_builds_run_one_after_another_and_the_loop_answers_between_them():
+    context = Context()
+    spaced = one_build_at_a_time(Context.create_session_if_needed)
+    answered = []
+
+    async def answer_meanwhile():                # another page's requests, arriving all along
+        while len(context.builds) < 4:
+            answered.append(time.monotonic())
+            await asyncio.sleep(0.005)
+
+    async def main():
+        await asyncio.gather(*(spaced(context, f"s{i}") for i in range(4)), answer_meanwhile())
+        again = await spaced(context, "s0")      # a session that exists: passed straight through
+        assert again is context._sessions["s0"]
+
+    asyncio.run(main())
+    assert len(context.builds) == 4
+    for (_, ended), (started, _) in zip(context.builds, context.builds[1:]):
+        assert started - ended >= PAUSE_S * 0.9  # a pause between two builds
+        assert any(ended <= t <= started for t in answered)   # in which the loop answered others
