@@ -11,13 +11,31 @@ import pytest
 from .serving import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, ROOT, Server  # noqa: F401  (re-exported)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("served")
+def serving(tmp_path_factory, name: str, **options):
+    """The apps served from a scratch directory of their own (saved runs land there), closed afterwards:
+    `yield from` it in a fixture. `options` go to `Server` (env, args)."""
+    tmp = tmp_path_factory.mktemp(name)
     (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp)
+    srv = Server(tmp, **options)
     yield srv
     srv.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serving(tmp_path_factory, "served")
+
+
+# The load tests: 8 sessions on one app, at most 2 training at once (the others queue).
+# /liveness answers without touching any session: what a probe times is the event loop itself.
+# (Bokeh's unused-session lifetime is left at its default: with a lifetime of 1 s, Panel's cleanup of
+# one session made the live sessions' later updates ask cdn.holoviz.org for their stylesheets.)
+LOAD_SESSIONS, LOAD_CAP = 8, 2
+
+
+@pytest.fixture(scope="module")
+def capped_server(tmp_path_factory):
+    yield from serving(tmp_path_factory, "load", env={"SANDBOX_MAX_TRAINERS": str(LOAD_CAP)}, args=("--liveness",))
 
 
 @pytest.fixture(scope="module")

@@ -95,13 +95,12 @@ class HeadlessPage:
     async def click(self, label: str) -> None:
         await self._send_events([self._event("button_click", {"model": {"id": self.buttons[label]}})])
 
-    async def wait_for_status(self, predicate, timeout: float) -> float:
-        """Seconds until the status bar satisfies `predicate` (TimeoutError past `timeout`)."""
-        started = time.monotonic()
+    async def wait_for_status(self, predicate, timeout: float) -> None:
+        """Until the status bar satisfies `predicate` (TimeoutError past `timeout`)."""
+        deadline = time.monotonic() + timeout
         while not predicate(self):
             self.status_changed.clear()
-            await asyncio.wait_for(self.status_changed.wait(), max(0.0, timeout - (time.monotonic() - started)))
-        return time.monotonic() - started
+            await asyncio.wait_for(self.status_changed.wait(), max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         if self._socket is not None:
@@ -185,11 +184,7 @@ class HeadlessPages:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self.pages = self.run(self._make(url, app, n))
-
-    @staticmethod
-    async def _make(url: str, app: str, n: int) -> list[HeadlessPage]:
-        return [HeadlessPage(url, app) for _ in range(n)]
+        self.pages = [HeadlessPage(url, app) for _ in range(n)]   # their asyncio events bind to the loop on first use
 
     def run(self, coroutine, timeout: float = 600):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
@@ -203,8 +198,8 @@ class HeadlessPages:
     def click(self, page: HeadlessPage, label: str) -> None:
         self.run(page.click(label))
 
-    def wait_for_status(self, page: HeadlessPage, predicate, timeout: float = 60) -> float:
-        return self.run(page.wait_for_status(predicate, timeout), timeout + 5)
+    def wait_for_status(self, page: HeadlessPage, predicate, timeout: float = 60) -> None:
+        self.run(page.wait_for_status(predicate, timeout), timeout + 5)
 
     def close(self) -> None:
         async def close_all():

@@ -5,28 +5,20 @@ import urllib.request
 
 import pytest
 
-from tests.ui.serving import ROOT, Server
+from tests.ui.conftest import serving
 from tests.ui.test_grokking_browser import state_text, wait_for_step
 
 pytestmark = pytest.mark.ui
 
 
-def serving_with_fault(tmp_path_factory, fault: str):
-    tmp = tmp_path_factory.mktemp("faulty")
-    (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp, env={"SANDBOX_INJECT_FAULT": fault})
-    yield srv
-    srv.close()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from serving_with_fault(tmp_path_factory, "exception@20")
+    yield from serving(tmp_path_factory, "faulty", env={"SANDBOX_INJECT_FAULT": "exception@20"})
 
 
 @pytest.fixture(scope="module")
 def nan_server(tmp_path_factory):
-    yield from serving_with_fault(tmp_path_factory, "nan@20")
+    yield from serving(tmp_path_factory, "faulty", env={"SANDBOX_INJECT_FAULT": "nan@20"})
 
 
 def started_grokking(server, page):

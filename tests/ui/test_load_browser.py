@@ -12,28 +12,15 @@ import urllib.request
 import pytest
 
 from tests.conftest import wait_until
-from tests.ui.conftest import record_errors
+from tests.ui.conftest import LOAD_CAP, LOAD_SESSIONS, record_errors
 from tests.ui.latency import LatencyProbe
-from tests.ui.serving import ROOT, Server
+from tests.ui.serving import ROOT
 from tests.ui.test_grokking_browser import state_text, step_counter
 
 pytestmark = pytest.mark.ui
 
-SESSIONS, CAP = 8, 2
+SESSIONS, CAP = LOAD_SESSIONS, LOAD_CAP
 APP = "/associative_memory"
-# /liveness answers without touching any session: what the probe times is the event loop itself.
-# (Bokeh's unused-session lifetime is left at its default: with a lifetime of 1 s, Panel's cleanup of
-# one session made the live sessions' later updates ask cdn.holoviz.org for their stylesheets.)
-SERVE_ARGS = ("--liveness",)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("load")
-    (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp, env={"SANDBOX_MAX_TRAINERS": str(CAP)}, args=SERVE_ARGS)
-    yield srv
-    srv.close()
 
 
 def wait_for(predicate, what: str, timeout: float = 60.0, pages=()):
@@ -87,12 +74,12 @@ def threads_without_sessions(server) -> int:
     return server.threads()
 
 
-def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(server, browser):
-    baseline_threads = threads_without_sessions(server)
-    contexts, pages = open_sessions(browser, server, SESSIONS)
+def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(capped_server, browser):
+    baseline_threads = threads_without_sessions(capped_server)
+    contexts, pages = open_sessions(browser, capped_server, SESSIONS)
     # Measured from here on: while the pages are being built the server stalls for seconds at a time
     # (building a session's document holds the event loop; recorded in RELIABILITY.md).
-    probe = LatencyProbe(server.url + "/liveness")
+    probe = LatencyProbe(capped_server.url + "/liveness")
     try:
         for page in pages:
             click(page, "Start")
@@ -127,19 +114,19 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(serv
         # drawing WebGL in software): 90% within 0.13-0.34 s, the slowest 0.6-1.1 s. What is asserted
         # leaves a margin for a slower machine: 9 in 10 within the second, none past 5 s. The server's
         # own figure, every answer within the second, is asserted by test_load_headless.py, whose eight
-        # clients draw nothing and so leave the two cores to the server.
+        # clients draw nothing and so leave the two cores to the capped_server.
         assert median < 0.25 and p90 < 1.0 and worst < 5, f"median {median:.2f} s, 90% within {p90:.2f} s, max {worst:.2f} s"
         for page in pages:
             assert page.errors == []
-        assert server.python_errors() == []
-        loaded_threads = server.threads()
+        assert capped_server.python_errors() == []
+        loaded_threads = capped_server.threads()
     finally:
         probe.stop()
         for context in contexts:
             context.close()
     # Closed tabs: their sessions end (after Bokeh's unused-session lifetime, 15 s checked every 17 s)
     # and take their threads along.
-    wait_for(lambda: server.threads() <= baseline_threads, f"threads back to {baseline_threads}", timeout=90)
+    wait_for(lambda: capped_server.threads() <= baseline_threads, f"threads back to {baseline_threads}", timeout=90)
     assert loaded_threads > baseline_threads + SESSIONS     # the sessions did start threads of their own
 
 

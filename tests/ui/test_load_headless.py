@@ -13,30 +13,21 @@ import time
 
 import pytest
 
+from tests.ui.conftest import LOAD_CAP, LOAD_SESSIONS
 from tests.ui.headless import HeadlessPages
 from tests.ui.latency import LatencyProbe
-from tests.ui.serving import ROOT, Server
 
 pytestmark = pytest.mark.ui
 
-SESSIONS, CAP = 8, 2
+SESSIONS, CAP = LOAD_SESSIONS, LOAD_CAP
 APP = "associative_memory"
 TRAINING_S = 30
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("load_headless")
-    (tmp / "apps").symlink_to(ROOT / "apps")
-    srv = Server(tmp, env={"SANDBOX_MAX_TRAINERS": str(CAP)}, args=("--liveness",))
-    yield srv
-    srv.close()
-
-
-def test_eight_training_sessions_get_every_answer_within_a_second(server):
-    opening = LatencyProbe(server.url + "/liveness")
+def test_eight_training_sessions_get_every_answer_within_a_second(capped_server):
+    opening = LatencyProbe(capped_server.url + "/liveness")
     started = time.monotonic()
-    pages = HeadlessPages(server.url, APP, SESSIONS)
+    pages = HeadlessPages(capped_server.url, APP, SESSIONS)
     try:
         pages.open_all()
         opened_s, opening = time.monotonic() - started, opening.stop()
@@ -45,7 +36,7 @@ def test_eight_training_sessions_get_every_answer_within_a_second(server):
         # waits for one build at most: measured max 2.0-2.2 s (built back to back: 8.4-9.1 s).
         assert opening.worst < 4.0, str(opening)
 
-        probe = LatencyProbe(server.url + "/liveness")
+        probe = LatencyProbe(capped_server.url + "/liveness")
         for page in pages.pages:
             pages.click(page, "Start")
         for page in pages.pages:
@@ -78,6 +69,6 @@ def test_eight_training_sessions_get_every_answer_within_a_second(server):
         assert pause_s < 1.0 and handed_on_s < 2.0
         for page in pages.pages:
             assert page.errors == []
-        assert server.python_errors() == []
+        assert capped_server.python_errors() == []
     finally:
         pages.close()
