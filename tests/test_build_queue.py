@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sandbox.ui.build_queue import PAUSE_S, one_build_at_a_time
+from sandbox.ui.build_queue import PAUSE_S, install, one_build_at_a_time
 
 
 class Context:
@@ -42,3 +42,23 @@ def test_builds_run_one_after_another_and_the_loop_answers_between_them():
     for (_, ended), (started, _) in zip(context.builds, context.builds[1:]):
         assert started - ended >= PAUSE_S * 0.9  # a pause between two builds
         assert any(ended <= t <= started for t in answered)   # in which the loop answered others
+
+
+def test_a_bokeh_without_the_wrapped_method_still_serves_and_says_so(caplog):
+    class Renamed:                               # a Bokeh whose context builds sessions under another name
+        async def make_session(self, session_id):
+            return session_id
+
+    with caplog.at_level("WARNING", logger="sandbox.ui.build_queue"):
+        assert install(Renamed) is False
+    assert "built back to back" in caplog.text
+    assert not hasattr(Renamed, "create_session_if_needed")
+
+
+def test_installing_twice_wraps_once():
+    class Fresh(Context):
+        pass
+
+    assert install(Fresh) and install(Fresh)
+    wrapped = Fresh.create_session_if_needed
+    assert wrapped.builds_one_at_a_time and wrapped.__wrapped__ is Context.create_session_if_needed

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 
 from bokeh.server.contexts import ApplicationContext
 
 PAUSE_S = 0.05
+log = logging.getLogger(__name__)
 
 
 def one_build_at_a_time(create_session_if_needed):
@@ -27,7 +29,8 @@ def one_build_at_a_time(create_session_if_needed):
     @functools.wraps(create_session_if_needed)
     async def spaced(self, session_id, *args, **kwargs):
         nonlocal lock
-        if session_id in self._sessions or session_id in self._pending_sessions:
+        # (A Bokeh without these tables has every call spaced: slower to connect, never broken.)
+        if session_id in getattr(self, "_sessions", ()) or session_id in getattr(self, "_pending_sessions", ()):
             return await create_session_if_needed(self, session_id, *args, **kwargs)
         lock = lock or asyncio.Lock()
         async with lock:
@@ -38,5 +41,17 @@ def one_build_at_a_time(create_session_if_needed):
     return spaced
 
 
-if not getattr(ApplicationContext.create_session_if_needed, "builds_one_at_a_time", False):
-    ApplicationContext.create_session_if_needed = one_build_at_a_time(ApplicationContext.create_session_if_needed)
+def install(context_cls=ApplicationContext) -> bool:
+    """Space the builds of `context_cls` (once). A Bokeh without the method we wrap still serves,
+    building pages back to back as before, and says so in the server's log."""
+    create = getattr(context_cls, "create_session_if_needed", None)
+    if create is None or not asyncio.iscoroutinefunction(create):
+        log.warning("Bokeh's %s.create_session_if_needed is not the coroutine this setup wraps: pages opened "
+                    "together are built back to back (each holds the server for its build)", context_cls.__name__)
+        return False
+    if not getattr(create, "builds_one_at_a_time", False):
+        context_cls.create_session_if_needed = one_build_at_a_time(create)
+    return True
+
+
+install()
