@@ -16,12 +16,12 @@ from bokeh.models import ColumnDataSource
 
 from ..runtime.device import lower_thread_priority
 from ..studies.grokking_seeds import SeedEnsemble, SeedSpread
-from ..views.base import PALETTE, new_figure
+from ..views.base import PALETTE, DrawnOnFirstUse, new_figure
 from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
 
-class SeedSpreadPanel(pn.viewable.Viewer):
+class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
     """`settings()` gives (preset, values): the seeds start from the app's current settings."""
 
     def __init__(self, settings: Callable[[], tuple[str, dict]], seeds: int | None = None, steps: int = 1000,
@@ -44,10 +44,12 @@ class SeedSpreadPanel(pn.viewable.Viewer):
         self.spread: SeedSpread | None = None
         self.message = ""
         self.curves_source = ColumnDataSource({"xs": [], "ys": []})
+        self.wins_source = ColumnDataSource({"k": [], "seeds": []})
+
+    def _draw(self) -> None:
         self.curves = new_figure("Test accuracy of every seed", height=280, x_axis_type="log", y_range=(-0.02, 1.02),
                                  x_axis_label="step", tools="pan,wheel_zoom,reset,save")
         self.curves.multi_line("xs", "ys", source=self.curves_source, line_color=PALETTE["test"], line_alpha=0.35)
-        self.wins_source = ColumnDataSource({"k": [], "seeds": []})
         self.wins = new_figure("Seeds per key frequency k", height=280,
                                x_axis_label="frequency k", y_axis_label="seeds", tools="hover,save",
                                tooltips=[("k", "@k"), ("seeds", "@seeds")])

@@ -15,7 +15,7 @@ import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMapper
 
 from ..runtime.sweep import MEASURES, Sweep, cell, make_spec
-from ..views.base import new_figure
+from ..views.base import DrawnOnFirstUse, new_figure
 from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
@@ -26,7 +26,7 @@ def _label(value) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-class SweepPanel(pn.viewable.Viewer):
+class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
     """`settings()` gives the values the grid starts from (the app's current settings and preset)."""
 
     def __init__(self, study: str, x: str, y: str, settings: Callable[[], tuple[str, dict]],
@@ -51,8 +51,11 @@ class SweepPanel(pn.viewable.Viewer):
         self._shown = -1
         self.mapper = LinearColorMapper(palette=palette, nan_color="#eeeeee")
         self.source = ColumnDataSource({"x": [], "y": [], "value": [], "text": [], "ink": []})
+        self.x_range, self.y_range = FactorRange(), FactorRange()
+
+    def _draw(self) -> None:
         self.figure = new_figure(f"Sweep: {self.measure.label}", height=320, tools="hover,save",
-                                 x_range=FactorRange(), y_range=FactorRange(),
+                                 x_range=self.x_range, y_range=self.y_range,
                                  tooltips=[("x", "@x"), ("y", "@y"), (self.measure.outcome, "@text")])
         self.figure.rect(x="x", y="y", width=0.95, height=0.95, source=self.source,
                          fill_color={"field": "value", "transform": self.mapper}, line_color=None)

@@ -22,18 +22,22 @@ class Bars(View):
         self.key, self.highlight_key, self.first_x = key, highlight_key, first_x
         self.reference_key, self.title, self.missing = reference_key, title, missing
         self.keys = () if missing else (key,) + tuple(k for k in (highlight_key, reference_key) if k)
-        tooltips = [("k", "@x"), ("value", "@top{0.000}")] + ([("reference", "@ref{0.000}")] if reference_key else [])
-        self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label,
-                                 tools="xpan,xwheel_zoom,reset,save,hover", tooltips=tooltips,
-                                 height=height)
+        self.x_label, self.y_label, self.height, self.y_range = x_label, y_label, height, y_range
         self.source = ColumnDataSource(self._empty())
+
+    def _draw(self) -> None:
+        reference = self.reference_key
+        tooltips = [("k", "@x"), ("value", "@top{0.000}")] + ([("reference", "@ref{0.000}")] if reference else [])
+        self.figure = new_figure(self.title, x_axis_label=self.x_label, y_axis_label=self.y_label,
+                                 tools="xpan,xwheel_zoom,reset,save,hover", tooltips=tooltips,
+                                 height=self.height)
         self.figure.vbar(x="x", top="top", width=0.8, color="color", source=self.source)
-        if reference_key:
+        if reference:
             self.figure.scatter(x="x", y="ref", marker="dash", size=40, line_width=3, color="black",
                                 source=self.source)
-        if y_range is not None:             # fixed (e.g. overlaps in [−1, 1]: bars may point down)
-            self.figure.y_range = Range1d(*y_range)
-        elif reference_key:                 # its end follows bars and ticks in update()
+        if self.y_range is not None:        # fixed (e.g. overlaps in [−1, 1]: bars may point down)
+            self.figure.y_range = Range1d(*self.y_range)
+        elif reference:                     # its end follows bars and ticks in update()
             self.figure.y_range = Range1d(0, 1)
         else:
             self.figure.y_range.start = 0

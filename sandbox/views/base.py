@@ -61,7 +61,35 @@ def new_figure(title: str, **kwargs):
     return fig
 
 
-class View(Viewer):
+class DrawnOnFirstUse:
+    """Figures made when first used, not when the view is made.
+
+    An app makes all its views in its page's first turn of the server's one event loop, and a
+    figure with its glyphs costs 20-50 ms of Bokeh's property machinery: made there, a page's build
+    held every other page for over a second. Made in `_draw`, they come with the page's parts, each
+    part in a turn of its own (`Page.servable`). What updates read (sources, colour mappers) is made
+    in `__init__`, so a run's data flows in before its figures exist; the first read of anything
+    `_draw` makes (`view.figure`) draws the view then and there.
+    """
+
+    def _draw(self) -> None:
+        """Make the figures (and what lives on them): set them as attributes of the view."""
+
+    def __getattr__(self, name: str):
+        # Only reached for attributes not set yet. Private and special names are never drawn, so
+        # attribute probes (copy, param, Panel) cannot draw a view half made.
+        if name.startswith("_") or self.__dict__.get("_drawn", False):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__["_drawn"] = True      # (also keeps `_draw`'s own reads from recursing)
+        try:
+            self._draw()
+        except BaseException:
+            self.__dict__["_drawn"] = False     # the next use tries again, and says why again
+            raise
+        return getattr(self, name)
+
+
+class View(DrawnOnFirstUse, Viewer):
     """Base view. Subclasses set `keys` (or pass them) and implement `update`.
 
     `update(snap)` is called from the session's periodic callback with the Snapshot to

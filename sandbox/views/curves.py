@@ -23,13 +23,16 @@ class Curves(View):
         self.keys = tuple(self.series)
         self.log_x = log_x
         self._seen, self._version = 0, None
-        options = dict(x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear",
-                       x_axis_label="step")
-        if y_range is not None:
-            options["y_range"] = y_range
-        self.figure = new_figure(title, **options)
+        self.title, self.log_y, self.y_range, self.colors = title, log_y, y_range, colors or SERIES_COLORS
         self.source = ColumnDataSource(self._empty())
-        colors = colors or SERIES_COLORS
+        self.marker = Span(location=None, dimension="height", line_color="#444", line_dash="dashed", line_width=1)
+
+    def _draw(self) -> None:
+        options = dict(x_axis_type="log" if self.log_x else "linear", y_axis_type="log" if self.log_y else "linear",
+                       x_axis_label="step")
+        if self.y_range is not None:
+            options["y_range"] = self.y_range
+        self.figure = new_figure(self.title, **options)
         items = []
         for i, (key, label) in enumerate(self.series.items()):
             if key in self.markers:
@@ -37,11 +40,10 @@ class Curves(View):
                                             size=9, color="#d62728", line_color="#7a0000")
             else:
                 glyph = self.figure.line("step", self._column(key), source=self.source, line_width=2,
-                                         color=colors[i % len(colors)])
+                                         color=self.colors[i % len(self.colors)])
             items.append((label, [glyph]))
         self.figure.add_layout(Legend(items=items, location="top_left", label_text_font_size="11px",
                                       background_fill_alpha=0.6, click_policy="hide"), "center")
-        self.marker = Span(location=None, dimension="height", line_color="#444", line_dash="dashed", line_width=1)
         self.figure.add_layout(self.marker)
         self.figure.add_tools("tap")
         self.figure.on_event(Tap, self._on_tap)

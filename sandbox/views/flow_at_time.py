@@ -29,20 +29,27 @@ class FlowAtTime(View):
         self.field_keys = (field_points_key, field_velocity_key, field_times_key)
         self.keys = (paths_key, background_key, color_key, *self.field_keys)
         self._paths = self._field = None
-        # Square and fixed, so circles stay circles and the plane is not stretched across the page.
-        self.figure = new_figure(title, height=size, width=size, sizing_mode="fixed", x_axis_label="x₁",
-                                 y_axis_label="x₂", match_aspect=True, tools="pan,wheel_zoom,box_zoom,reset,save")
+        self.title, self.size = title, size
         self.background = ColumnDataSource({"x": [], "y": []})
         self.particles = ColumnDataSource({"x": [], "y": [], "c": []})
         self.arrows = ColumnDataSource({"x0": [], "y0": [], "x1": [], "y1": []})
+        self.blobs = ColumnDataSource({"x": [], "y": [], "r": []})
+        self.mapper = LinearColorMapper(palette=palette, low=color_range[0], high=color_range[1])
+        self.player = pn.widgets.Player(label="t", start=0, end=20, value=20, step=1, interval=150, loop_policy="once",
+                                        show_loop_controls=False, width=320, css_classes=["sandbox-flow-t"])
+        self.t_label = LiveHTML("", styles={"font-size": "13px"}, css_classes=["sandbox-flow-t-label"])
+        self.player.param.watch(lambda event: self._show_time(), "value")
+
+    def _draw(self) -> None:
+        # Square and fixed, so circles stay circles and the plane is not stretched across the page.
+        self.figure = new_figure(self.title, height=self.size, width=self.size, sizing_mode="fixed", x_axis_label="x₁",
+                                 y_axis_label="x₂", match_aspect=True, tools="pan,wheel_zoom,box_zoom,reset,save")
         self.figure.scatter("x", "y", source=self.background, size=4, color="#bbbbbb", alpha=0.6,
                             legend_label="target (held out)")
         self.figure.segment("x0", "y0", "x1", "y1", source=self.arrows, color="#555555", line_width=1.2, alpha=0.7,
                             legend_label="velocity v(x, t)")
-        mapper = LinearColorMapper(palette=palette, low=color_range[0], high=color_range[1])
         self.figure.scatter("x", "y", source=self.particles, size=5, alpha=0.8,
-                            color={"field": "c", "transform": mapper}, legend_label="particles")
-        self.blobs = ColumnDataSource({"x": [], "y": [], "r": []})
+                            color={"field": "c", "transform": self.mapper}, legend_label="particles")
         self.blob_glyphs = self.figure.circle("x", "y", radius="r", source=self.blobs, fill_alpha=0.15,
                                               fill_color="#9467bd", line_color="#9467bd", line_dash="dashed")
         self.figure.on_event(Tap, self._on_tap)
@@ -50,10 +57,6 @@ class FlowAtTime(View):
         self.figure.legend.click_policy = "hide"
         self.figure.legend.label_text_font_size = "11px"
         self.figure.legend.background_fill_alpha = 0.6
-        self.player = pn.widgets.Player(label="t", start=0, end=20, value=20, step=1, interval=150, loop_policy="once",
-                                        show_loop_controls=False, width=320, css_classes=["sandbox-flow-t"])
-        self.t_label = LiveHTML("", styles={"font-size": "13px"}, css_classes=["sandbox-flow-t-label"])
-        self.player.param.watch(lambda event: self._draw(), "value")
 
     def _on_tap(self, event) -> None:
         if event.x is None or event.y is None:
@@ -79,9 +82,10 @@ class FlowAtTime(View):
         self._colors = np.asarray(snap.arrays[self.color_key], dtype=float)
         background = np.asarray(snap.arrays[self.background_key], dtype=float)
         self.background.data = {"x": background[:, 0], "y": background[:, 1]}
-        self._draw()
+        self._show_time()
 
-    def _draw(self) -> None:
+    def _show_time(self) -> None:
+        """Particles and field at the player's time t, from what the view holds."""
         if self._paths is None:
             return
         t = self.t

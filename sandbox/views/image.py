@@ -34,23 +34,27 @@ class Image(View):
         self.title_template = title_template
         self.keys = () if missing else (key,) + tuple(k for k in (order_key, extent_key) if k)
         self._order = None
-        self.figure = new_figure(title, x_axis_label=x_label, y_axis_label=y_label, height=height,
-                                 tools="pan,wheel_zoom,reset,save,hover", tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("value", "@image{0.000}")])
-        self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0
         self.mapper = LinearColorMapper(palette=palette, low=low, high=high)
         self.x_start = x_start
         self.source = ColumnDataSource(self._empty())
+        self.x_label, self.y_label, self.height = x_label, y_label, height
+        self.categories, self.colorbar = categories, colorbar
+
+    def _draw(self) -> None:
+        self.figure = new_figure(self.title, x_axis_label=self.x_label, y_axis_label=self.y_label, height=self.height,
+                                 tools="pan,wheel_zoom,reset,save,hover", tooltips=[("x", "$x{0}"), ("y", "$y{0}"), ("value", "@image{0.000}")])
+        self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0
         # x_start = 0.5 centres column j on x = j + 1 (e.g. frequency k = j + 1).
         self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
-        if categories:
-            self.figure.hover.tooltips = [(y_label or "row", "$y{0}"), (x_label or "column", "$x{0}")]
+        if self.categories:
+            self.figure.hover.tooltips = [(self.y_label or "row", "$y{0}"), (self.x_label or "column", "$x{0}")]
             items = []
-            for value, label in categories.items():  # invisible glyphs that only feed the legend
+            for value, label in self.categories.items():  # invisible glyphs that only feed the legend
                 glyph = self.figure.scatter([np.nan], [np.nan], color=self.mapper.palette[value],
                                             marker="square", size=10)
                 items.append((label, [glyph]))
             self.figure.add_layout(Legend(items=items, label_text_font_size="11px", border_line_alpha=0), "right")
-        elif colorbar:
+        elif self.colorbar:
             self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=8), "right")
         self.figure.on_event(Tap, self._on_tap)
 

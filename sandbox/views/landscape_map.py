@@ -26,22 +26,26 @@ class LandscapeMap(View):
         self.hover_metrics = dict(hover_metrics or {})
         self._rows: dict[float, dict] = {}
         self._seen, self._version = 0, None
-        # Fixed ranges, set from each surface: ranges that follow the data would move with every new
-        # point of the path, and every move lays out the page again (and redraws the 3-D view beside it).
-        self.figure = new_figure(title, height=height, x_axis_label="α", y_axis_label="β",
-                                 x_range=Range1d(-1, 1), y_range=Range1d(-1, 1), tools="pan,wheel_zoom,reset,save,tap")
+        self.title, self.height = title, height
         self.mapper = LinearColorMapper(palette=Viridis256)
         self.image = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
+        self.path = ColumnDataSource(self._empty_path())
+        self.current = ColumnDataSource({"alpha": [], "beta": []})
+        # Fixed ranges, set from each surface: ranges that follow the data would move with every new
+        # point of the path, and every move lays out the page again (and redraws the 3-D view beside it).
+        self.x_range, self.y_range = Range1d(-1, 1), Range1d(-1, 1)
+
+    def _draw(self) -> None:
+        self.figure = new_figure(self.title, height=self.height, x_axis_label="α", y_axis_label="β",
+                                 x_range=self.x_range, y_range=self.y_range, tools="pan,wheel_zoom,reset,save,tap")
         self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=self.mapper)
         self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=8, title="log₁₀ loss"), "right")
-        self.path = ColumnDataSource(self._empty_path())
         self.figure.line("alpha", "beta", source=self.path, color=PALETTE["test"], line_width=2)
         points = self.figure.scatter("alpha", "beta", source=self.path, size=7, color="white",
                                      line_color=PALETTE["test"], line_width=1.5)
         tooltips = [("step", "@step{0}"), ("loss here", "@loss{0.000}"),
                     *((label, f"@{self._column(key)}{{0.000}}") for key, label in self.hover_metrics.items())]
         self.figure.add_tools(HoverTool(renderers=[points], tooltips=tooltips))
-        self.current = ColumnDataSource({"alpha": [], "beta": []})
         self.figure.scatter("alpha", "beta", source=self.current, size=14, color=PALETTE["accent"],
                             line_color="black", marker="circle")
         self.figure.on_event(Tap, self._on_tap)
@@ -71,9 +75,9 @@ class LandscapeMap(View):
         self.mapper.low, self.mapper.high = float(height.min()), float(max(height.max(), height.min() + 1e-9))
         x0, x1, y0, y1 = alpha.min(), alpha.max(), beta.min(), beta.max()
         self.image.data = {"image": [height], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
-        if (self.figure.x_range.start, self.figure.x_range.end) != (x0, x1):
-            self.figure.x_range.update(start=float(x0), end=float(x1))
-            self.figure.y_range.update(start=float(y0), end=float(y1))
+        if (self.x_range.start, self.x_range.end) != (x0, x1):
+            self.x_range.update(start=float(x0), end=float(x1))
+            self.y_range.update(start=float(y0), end=float(y1))
         path = np.asarray(snap.arrays[self.path_key], dtype=float).reshape(-1, 3)
         steps = np.asarray(snap.arrays[self.steps_key], dtype=float)
         metrics = {self._column(k): [self._rows.get(s, {}).get(k, np.nan) for s in steps] for k in self.hover_metrics}

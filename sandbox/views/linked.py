@@ -43,17 +43,21 @@ class LinkedPlanes(View):
                      *([background_key] if background_key else []))
         self.source = ColumnDataSource(self._empty())
         self.background = ColumnDataSource({"x": [], "y": []})
-        tooltips = [("#", "@index"), *([("sequence", "@label")] if label_key else []),
+        self.mappers = [LinearColorMapper(palette=palette, **(dict(zip(("low", "high"), bounds)) if bounds else {}))
+                        for _, palette, bounds in colors]
+        self.titles, self.height, self.axis_labels = titles, height, axis_labels
+
+    def _draw(self) -> None:
+        tooltips = [("#", "@index"), *([("sequence", "@label")] if self.label_key else []),
                     *((name, f"@{self._column(key)}") for name, key in self.extra_keys.items())]
-        self.figures, self.mappers = [], []
-        for i, (title, (key, palette, bounds)) in enumerate(zip(titles, colors)):
-            fig = new_figure(title, height=height, x_axis_label=axis_labels[0], y_axis_label=axis_labels[1],
+        self.figures = []
+        for i, (title, (key, _, _), mapper) in enumerate(zip(self.titles, self.colors, self.mappers)):
+            fig = new_figure(title, height=self.height, x_axis_label=self.axis_labels[0],
+                             y_axis_label=self.axis_labels[1],
                              tools="box_select,lasso_select,tap,wheel_zoom,reset,save,hover", tooltips=tooltips)
-            mapper = LinearColorMapper(palette=palette, **(dict(zip(("low", "high"), bounds)) if bounds else {}))
-            self.mappers.append(mapper)
-            if i == background_in:
+            if i == self.background_in:
                 fig.scatter("x", "y", source=self.background, size=4, color="#bbbbbb", alpha=0.5)
-            if i == paths_in:
+            if i == self.paths_in:
                 lines = fig.multi_line("xs", "ys", source=self.source, line_alpha=0.25, line_width=1,
                                        color={"field": self._column(key), "transform": mapper})
                 lines.nonselection_glyph.line_alpha = 0.03

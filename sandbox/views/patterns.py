@@ -25,23 +25,26 @@ class PatternGrid(View):
         super().__init__(**params)
         self.key, self.per_row, self.highlight_key, self.labels = key, per_row, highlight_key, labels
         self.keys = (key,) + ((highlight_key,) if highlight_key else ())
-        self.figure = new_figure(title, height=height, tools="tap,save", match_aspect=True,
-                                 x_axis_type=None, y_axis_type=None, min_border_left=10)
-        self.figure.grid.visible = False
-        self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0.02
+        self.title, self.height = title, height
         self.mapper = LinearColorMapper(palette=["#ffffff", "#d9d9d9", "#969696", "#525252", "#000000"],
                                         low=-1, high=1, nan_color=(0, 0, 0, 0))   # gaps: blank
         self.source = ColumnDataSource(self._empty())
-        self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
-                          color_mapper=self.mapper)
         self.outlines = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []})
-        self.figure.quad(left="left", right="right", top="top", bottom="bottom", source=self.outlines,
-                         fill_alpha=0, line_color=PALETTE["accent"], line_width=3)
         self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
-        self.figure.text(x="x", y="y", text="text", source=self.captions, text_align="center",
-                         text_baseline="top", text_font_size="12px", text_color="#333")
         self._tile_shape = (0, 0)
         self._count = 0
+
+    def _draw(self) -> None:
+        self.figure = new_figure(self.title, height=self.height, tools="tap,save", match_aspect=True,
+                                 x_axis_type=None, y_axis_type=None, min_border_left=10)
+        self.figure.grid.visible = False
+        self.figure.x_range.range_padding = self.figure.y_range.range_padding = 0.02
+        self.figure.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
+                          color_mapper=self.mapper)
+        self.figure.quad(left="left", right="right", top="top", bottom="bottom", source=self.outlines,
+                         fill_alpha=0, line_color=PALETTE["accent"], line_width=3)
+        self.figure.text(x="x", y="y", text="text", source=self.captions, text_align="center",
+                         text_baseline="top", text_font_size="12px", text_color="#333")
         self.figure.on_event(Tap, self._on_tap)
 
     @staticmethod

@@ -22,22 +22,24 @@ class Scatter(View):
         self.x_key, self.y_key, self.color_key, self.size_key = x_key, y_key, color_key, size_key
         self.label_key, self.points_key, self.color_range = label_key, points_key, color_range
         self.keys = tuple(k for k in (x_key, y_key, color_key, size_key, label_key, points_key) if k)
-        options = dict(x_axis_label=x_label, y_axis_label=y_label, height=height,
-                       x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear", tools="pan,wheel_zoom,reset,save,hover",
-                       tooltips=[("#", "@index"), ("x", "@x{0.00}"), ("y", "@y{0.00}"), ("colour", "@c"),
-                                 *([("item", "@label")] if label_key else [])])
-        if x_range is not None:
-            options["x_range"] = x_range
-        if y_range is not None:
-            options["y_range"] = y_range
-        self.figure = new_figure(title, **options)
-        for xs, ys in guides or []:
-            self.figure.line(xs, ys, color="#999", line_dash="dashed")
         self.source = ColumnDataSource(self._empty())
         self.mapper = LinearColorMapper(palette=palette)
         if color_range is not None:
             self.mapper.low, self.mapper.high = color_range
-        if line:  # points in order, joined (e.g. a quality-vs-budget curve)
+        self.figure_options = dict(
+            title=title, x_axis_label=x_label, y_axis_label=y_label, height=height,
+            x_axis_type="log" if log_x else "linear", y_axis_type="log" if log_y else "linear",
+            tools="pan,wheel_zoom,reset,save,hover",
+            tooltips=[("#", "@index"), ("x", "@x{0.00}"), ("y", "@y{0.00}"), ("colour", "@c"),
+                      *([("item", "@label")] if label_key else [])],
+            **({"x_range": x_range} if x_range is not None else {}), **({"y_range": y_range} if y_range is not None else {}))
+        self.guides, self.line = guides or [], line
+
+    def _draw(self) -> None:
+        self.figure = new_figure(**self.figure_options)
+        for xs, ys in self.guides:
+            self.figure.line(xs, ys, color="#999", line_dash="dashed")
+        if self.line:  # points in order, joined (e.g. a quality-vs-budget curve)
             self.figure.line("x", "y", source=self.source, color="#1f77b4", line_width=2)
         self.figure.scatter("x", "y", source=self.source, size="s", alpha=0.7,
                             color={"field": "c", "transform": self.mapper})

@@ -58,6 +58,20 @@ class Surface3D(View):
         self.surface_key, self.path_key, self.log_z = surface_key, path_key, log_z
         self.keys = (surface_key, path_key)
         self.title, self.axis_labels = title, axis_labels
+        self.height = height
+        # A scene synchronised before the page has loaded breaks the pane for good (vtk.js has no
+        # renderer yet; it throws on getActiveCamera): hold changes until the page is up.
+        self._axes: dict = {}
+        self._loaded = served_document() is None       # not served: nothing to wait for
+        if not self._loaded:
+            pn.state.onload(self._on_load)
+        self.strip = ColumnDataSource({"image": [np.linspace(0, 1, 256)[None, :]], "x": [0.0], "dw": [1.0]})
+        self._shown = None          # the surface on screen (bytes), so an unchanged one is not re-sent
+        self._pushed_at = -np.inf
+        self._deferred = False      # a push is scheduled for when SCENE_PERIOD_S has passed
+        self._pushing = False       # a push is scheduled for the event loop's next turns
+
+    def _draw(self) -> None:
         # Panel renders the window on the server before each sync (to bring the pipeline up to date),
         # in software here: at the default 1024 x 768 that cost ~40 ms of the event loop per sync, at
         # 16 x 16 ~1 ms. Nothing looks at that picture; the browser draws the scene at its own size.
@@ -67,10 +81,10 @@ class Surface3D(View):
         # arrives) already frames every surface.
         xs, ys = np.meshgrid([-1.0, 1.0], [-1.0, 1.0])
         tilt = np.array([[0.0, 0.0], [0.0, 2 * HEIGHT_SHARE]])
-        self.mesh = pv.StructuredGrid(xs, ys, tilt)
-        self.mesh["value"] = np.zeros(4)
+        mesh = pv.StructuredGrid(xs, ys, tilt)
+        mesh["value"] = np.zeros(4)
         # Updates go into the datasets the actors draw (add_mesh may have drawn a copy).
-        self.surface_actor = self.plotter.add_mesh(self.mesh, scalars="value", cmap="viridis", show_scalar_bar=False)
+        self.surface_actor = self.plotter.add_mesh(mesh, scalars="value", cmap="viridis", show_scalar_bar=False)
         self.mesh = self.surface_actor.mapper.dataset
         path_actor = self.plotter.add_mesh(pv.lines_from_points(np.zeros((2, 3))), color="#d62728", line_width=4)
         self.path = path_actor.mapper.dataset
@@ -81,27 +95,16 @@ class Surface3D(View):
         for solid in (path_actor, marker_actor):
             solid.mapper.lookup_table = pv.LookupTable(n_values=2)
         self.plotter.view_isometric()                  # fits the camera to the extent the mesh spans
-        self.pane = pn.pane.VTK(self.plotter.ren_win, sizing_mode="stretch_width", height=height,
+        self.pane = pn.pane.VTK(self.plotter.ren_win, sizing_mode="stretch_width", height=self.height,
                                 orientation_widget=False, enable_keybindings=False,
                                 css_classes=["sandbox-surface3d"])
-        # A scene synchronised before the page has loaded breaks the pane for good (vtk.js has no
-        # renderer yet; it throws on getActiveCamera): hold changes until the page is up.
-        self._axes: dict = {}
-        self._loaded = served_document() is None       # not served: nothing to wait for
-        if not self._loaded:
-            pn.state.onload(self._on_load)
         # The colour scale: a strip of the same colour map along the value axis.
         self.colorbar = new_figure("", height=75, toolbar_location=None, tools="", min_border_left=10,
-                                   y_axis_type=None, x_axis_label=axis_labels[2], outline_line_color=None)
+                                   y_axis_type=None, x_axis_label=self.axis_labels[2], outline_line_color=None)
         self.colorbar.grid.visible = False
-        self.strip = ColumnDataSource({"image": [np.linspace(0, 1, 256)[None, :]], "x": [0.0], "dw": [1.0]})
         self.colorbar.image(image="image", x="x", y=0, dw="dw", dh=1, source=self.strip,
                             color_mapper=LinearColorMapper(palette=Viridis256, low=0, high=1))
         self.colorbar.x_range.range_padding = self.colorbar.y_range.range_padding = 0
-        self._shown = None          # the surface on screen (bytes), so an unchanged one is not re-sent
-        self._pushed_at = -np.inf
-        self._deferred = False      # a push is scheduled for when SCENE_PERIOD_S has passed
-        self._pushing = False       # a push is scheduled for the event loop's next turns
 
     def _height(self, z: np.ndarray) -> np.ndarray:
         return log10_floored(z) if self.log_z else z
