@@ -75,5 +75,5 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     return StudyApp(controller, rows, title="Hopfield networks and associative memory", intro=INTRO)
 
 
-if pn.state.served:
+if __name__.startswith("bokeh_app"):   # served; pn.state.served reads the whole call stack, 40 ms a page
     build_app().servable()

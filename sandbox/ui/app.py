@@ -1,18 +1,25 @@
 """StudyApp: a controller plus a grid of views, served as a template or shown in a notebook."""
 from __future__ import annotations
 
+from functools import partial
+from typing import Callable
+
 import panel as pn
 from panel.viewable import Viewer
 
-from ..views.base import served_document, soon
+from ..views.base import served_document
 from .controller import StudyController
+from .filling import PageFilling
 
 ACCENT = "#1f5f99"
 
 
 class Page(Viewer):
     """A sidebar of controls beside a main area: served as a template, in a notebook as a row.
-    Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()` and `_views()`."""
+    Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()` and `_views()`.
+
+    `_views()` gives the main area's parts as functions that make them: served, each is made in
+    a turn of its own, after the page's first (views draw their figures when first shown)."""
 
     sidebar_width = 340
     title, intro = "", ""
@@ -23,15 +30,15 @@ class Page(Viewer):
     def _sidebar(self):
         raise NotImplementedError
 
-    def _views(self) -> list:
+    def _views(self) -> list[Callable[[], pn.viewable.Viewable]]:
         raise NotImplementedError
 
-    def _main_parts(self) -> list:
-        header = [pn.pane.Markdown(self.intro, sizing_mode="stretch_width", margin=(0, 10))] if self.intro else []
+    def _main_parts(self) -> list[Callable[[], pn.viewable.Viewable]]:
+        header = [partial(pn.pane.Markdown, self.intro, sizing_mode="stretch_width", margin=(0, 10))] if self.intro else []
         return [*header, *self._views()]
 
     def _main(self):
-        return pn.Column(*self._main_parts(), sizing_mode="stretch_width")
+        return pn.Column(*(make() for make in self._main_parts()), sizing_mode="stretch_width")
 
     def __panel__(self):
         self._start()
@@ -50,19 +57,20 @@ class Page(Viewer):
             # No busy spinner: Panel's busy flag is one per server, so every page's spinner follows
             # every other page's events (a click, a turned 3-D camera): with many sessions each such
             # event updated all of them. The status line says what the run is doing.
-            # The sidebar and the main area's parts go in afterwards, each in a turn of its own: built in
-            # one go, a page held the server's one event loop (and so every other page) for 1.5-2 s.
-            sidebar, parts = self._sidebar(), self._main_parts()
-            sidebar_place, places = pn.Column(), [pn.Column(sizing_mode="stretch_width") for _ in parts]
+            # The sidebar and the main area's parts are made and go in once the page has loaded, one
+            # by one (`PageFilling`): the page's first turn only makes the template, and the document
+            # the page pulls is small; each part then comes as a patch.
+            makers = [self._sidebar, *self._main_parts()]
+            places = [pn.Column()] + [pn.Column(sizing_mode="stretch_width") for _ in makers[1:]]
+            filling = PageFilling(list(zip(places, makers)))
             template = pn.template.BootstrapTemplate(
-                title=title or self.title, sidebar=[sidebar_place], main=places,
+                title=title or self.title, sidebar=places[:1], main=[filling.progress, *places[1:]],
                 header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
             # Each root added to the document makes Bokeh walk the whole document again; walked once
             # at the end instead, a page builds 0.1-0.8 s sooner.
             with doc.models.freeze():
                 served = template.servable()
-            for place, part in [(sidebar_place, sidebar), *zip(places, parts)]:
-                soon(place.append, part)
+            pn.state.onload(filling.start)
             return served
         return super().servable(title=title, **kwargs)
 
@@ -81,4 +89,4 @@ class StudyApp(Page):
         return self.controller
 
     def _views(self) -> list:
-        return [self.controller.timeline(), *(pn.Row(*row, sizing_mode="stretch_width") for row in self.rows)]
+        return [self.controller.timeline, *(partial(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]

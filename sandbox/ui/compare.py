@@ -40,10 +40,13 @@ class CompareApp(Page):
                          sizing_mode="stretch_width")
 
     def _views(self) -> list:
+        return [self._runs]
+
+    def _runs(self):
         columns = [pn.Column(pn.pane.Markdown(f"### Run {label}", margin=(0, 10)), c.status, *self.columns[label],
                              sizing_mode="stretch_width")
                    for label, c in self.controllers.items()]
-        return [pn.Row(*columns, sizing_mode="stretch_width")]
+        return pn.Row(*columns, sizing_mode="stretch_width")
 
     def _start(self) -> None:
         for c in self.controllers.values():

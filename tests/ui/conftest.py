@@ -66,6 +66,13 @@ def record_errors(page):
     return page
 
 
+def wait_until_built(page, timeout_ms: int = 120_000) -> None:
+    """Until every part of an app's page has come (they come one by one once the page has loaded,
+    sandbox/ui/filling.py): its controls are there and its loading line is gone."""
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=timeout_ms)
+    page.locator(".sandbox-loading").wait_for(state="hidden", timeout=timeout_ms)
+
+
 def over_bokeh_data(start: str, each: str) -> str:
     """A JS function of `name` for `page.evaluate`: `start` declares `out`, then `each` runs for every
     model holding data in the page's Bokeh documents, with `get(key)` reading that data (a Map for a

@@ -54,8 +54,10 @@ class HeadlessPage:
         self.status = ""                       # the status bar's HTML, as last sent
         self.status_changed = asyncio.Event()
         self.pacing_answers = 0
+        self.complete = False                  # every part of the page has come (its loading line is gone)
         self.errors: list[str] = []
         self._status_ids: set[str] = set()
+        self._loading_id = None
         self._ids = (str(n) for n in itertools.count(1))
         self._socket = None
         self._acknowledged, self._pulled = asyncio.Event(), asyncio.Event()
@@ -78,7 +80,8 @@ class HeadlessPage:
 
     # ---- what a browser does ---------------------------------------------------
     async def open(self, timeout: float = 300) -> None:
-        """Visit the page, connect to its session, pull its document and say it is ready."""
+        """Visit the page, connect to its session, pull its document, say it is ready and wait until
+        every part of it has come (after the page has loaded, one by one: sandbox/ui/filling.py)."""
         page = await AsyncHTTPClient().fetch(f"{self.url}/{self.app}", connect_timeout=timeout, request_timeout=timeout)
         token = TOKEN.search(page.body.decode()).group(1)
         host = self.url.split("//", 1)[1]
@@ -91,6 +94,7 @@ class HeadlessPage:
         await self._send("PULL-DOC-REQ", {})
         await asyncio.wait_for(self._pulled.wait(), timeout)
         await self._send_events([self._event("document_ready", {})])
+        await self.wait_for_status(lambda page: page.complete and page.state and "Start" in page.buttons, timeout)
 
     async def click(self, label: str) -> None:
         await self._send_events([self._event("button_click", {"model": {"id": self.buttons[label]}})])
@@ -157,6 +161,9 @@ class HeadlessPage:
                 answers.append({"kind": "ModelChanged", "model": {"id": model}, "attr": "drawn", "new": new})
             elif attr == "text" and model in self._status_ids:
                 self._show_status(new)
+            elif attr == "visible" and model == self._loading_id and new is False:
+                self.complete = True
+                self.status_changed.set()
         if answers:
             self.pacing_answers += len(answers)
             await self._send_events(answers)
@@ -167,6 +174,8 @@ class HeadlessPage:
             attributes = model.get("attributes", {})
             if "Button" in model.get("name", "") and isinstance(attributes.get("label"), str):
                 self.buttons[attributes["label"]] = model["id"]
+            if "sandbox-loading" in (attributes.get("css_classes") or []):
+                self._loading_id = model["id"]
             text = attributes.get("text")
             if isinstance(text, str) and "sandbox-status" in text:
                 self._status_ids.add(model["id"])

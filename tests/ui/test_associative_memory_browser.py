@@ -4,7 +4,7 @@ fill, Pause holds, no errors. Run: pytest -m ui tests/ui/test_associative_memory
 import pytest
 
 from tests.conftest import wait_until
-from tests.ui.conftest import ARTIFACTS, PACING_JS
+from tests.ui.conftest import ARTIFACTS, PACING_JS, wait_until_built
 from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.ui
 
 def test_start_and_pause_the_memories_in_the_browser(server, page):
     page.goto(server.url + "/associative_memory")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_step(page, lambda s: s > 300)
     wait_for_points(page, "error_d64", lambda n: n > 5)           # every size's error curve streams

@@ -2,7 +2,7 @@
 Run: pytest -m ui tests/ui/test_clustering_browser.py  (screenshot: tests/artifacts/clustering_heads.png)"""
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS, wait_until_built
 from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
@@ -33,7 +33,7 @@ SELECTED_JS = """(name) => {
 
 def test_start_fill_pause_in_the_browser(server, page):
     page.goto(server.url + "/clustering_heads")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.locator(".sandbox-status").wait_for(timeout=30_000)
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_step(page, lambda s: s > 500)

@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from tests.ui.conftest import serving
+from tests.ui.conftest import serving, wait_until_built
 from tests.ui.test_grokking_browser import state_text, wait_for_step
 
 pytestmark = pytest.mark.ui
@@ -23,7 +23,7 @@ def nan_server(tmp_path_factory):
 
 def started_grokking(server, page):
     page.goto(server.url + "/grokking")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.get_by_role("button", name="Start", exact=True).click()
 
 

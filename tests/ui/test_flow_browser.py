@@ -2,7 +2,7 @@
 Run: pytest -m ui tests/ui/test_flow_browser.py  (screenshot: tests/artifacts/flow_matching.png)"""
 import pytest
 
-from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS
+from tests.ui.conftest import ARTIFACTS, SOURCE_LENGTH_JS, wait_until_built
 from tests.ui.landscape import assert_landscape_drawn
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
@@ -23,7 +23,7 @@ PARTICLES_JS = """() => {
 
 def test_start_pause_and_scrub_the_flow_time_in_the_browser(server, page):
     page.goto(server.url + "/flow_matching")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_step(page, lambda s: s > 300)
     wait_for_points(page, "quality_energy", lambda n: n > 3)      # the quality curves stream

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.conftest import wait_until
-from tests.ui.conftest import ARTIFACTS, LAST_STEP_JS, SOURCE_LENGTH_JS
+from tests.ui.conftest import ARTIFACTS, LAST_STEP_JS, SOURCE_LENGTH_JS, wait_until_built
 from tests.ui.landscape import assert_landscape_drawn
 
 pytestmark = pytest.mark.ui
@@ -67,7 +67,7 @@ def test_gallery_links_to_the_grokking_app(server, page):
 
 def test_start_pause_step_reset_in_the_browser(server, page):
     page.goto(server.url + "/grokking")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.locator(".sandbox-status").wait_for(timeout=30_000)
     assert step_counter(page) == 0 and "idle" in state_text(page)
 
@@ -129,7 +129,7 @@ def test_start_pause_step_reset_in_the_browser(server, page):
 
 def test_bad_setting_shows_a_message_and_keeps_the_page_alive(server, page):
     page.goto(server.url + "/grokking")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.get_by_text("Settings (apply on Reset)").click()
     p_input = page.locator(".sandbox-param-p input")
     p_input.fill("100")
@@ -151,7 +151,7 @@ TITLES_JS = r"""() => {
 
 def test_clicking_the_neuron_map_selects_a_neuron(server, page):
     page.goto(server.url + "/grokking")
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     deadline = time.monotonic() + 30
     while not any(t.startswith("Neuron 0:") for t in page.evaluate(TITLES_JS)):
         assert time.monotonic() < deadline, page.evaluate(TITLES_JS)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.ui.conftest import ARTIFACTS
+from tests.ui.conftest import ARTIFACTS, wait_until_built
 from tests.ui.landscape import look_at_scene
 from tests.ui.test_grokking_browser import state_text, step_counter, wait_for_points, wait_for_step
 
@@ -38,7 +38,7 @@ FRAME_LEFT_JS = """() => {
 
 def test_start_pause_and_query_a_clicked_pattern_in_the_browser(server, page):
     page.goto(server.url + "/hopfield?capacity_units=100")      # a quicker capacity curve
-    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
+    wait_until_built(page, 60_000)
     page.get_by_role("button", name="Start", exact=True).click()
     wait_for_step(page, lambda s: s >= 8)
     wait_for_points(page, "overlap_target", lambda n: n >= 8)     # the overlap curve streams

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
 from tests.conftest import wait_until
-from tests.ui.conftest import LOAD_CAP, LOAD_SESSIONS, record_errors
+from tests.ui.conftest import LOAD_CAP, LOAD_SESSIONS, record_errors, wait_until_built
+from tests.ui.headless import HeadlessPages
 from tests.ui.latency import LatencyProbe
 from tests.ui.serving import ROOT
 from tests.ui.test_grokking_browser import state_text, step_counter
@@ -54,16 +54,20 @@ def open_sessions(browser, server, n):
         contexts.append(context)
         pages.append(page)
     for page in pages:
-        page.get_by_role("button", name="Start", exact=True).wait_for(timeout=120_000)
+        wait_until_built(page)
     return contexts, pages
 
 
 def threads_without_sessions(server) -> int:
-    """The server's thread count once one page has been built and its session has ended: the first
-    page starts threads the process keeps (the 3-D renderer's, one per core), and a count taken
-    before it depends on how far the server's own start-up has got (measured: 4, then 9)."""
-    urllib.request.urlopen(server.url + APP, timeout=120).read()    # a session no browser connects to
+    """The server's thread count once one page has been shown and its session has ended: the first
+    3-D view starts threads the process keeps (the renderer's, one per core), and a count taken
+    before it depends on how far the server's own start-up has got (measured: 4, then 9). A page's
+    parts (its 3-D view among them) are made once it has loaded, so this page is opened by a client
+    that loads it (and draws nothing)."""
+    page = HeadlessPages(server.url, APP.strip("/"), 1)
+    page.open_all()
     peak = [server.threads()]
+    page.close()
 
     def ended():
         now = server.threads()

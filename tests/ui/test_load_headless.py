@@ -1,4 +1,5 @@
-"""The server's answers within a second while 8 sessions train, measured without browsers on its cores.
+"""The server's answers within a second while 8 pages open together and then train, measured without
+browsers on its cores.
 
 The browser load test (test_load_browser.py) runs eight Chromium pages on the server's two cores;
 what it measures of the answer time is mostly how those cores are shared. Here the eight pages are
@@ -32,9 +33,11 @@ def test_eight_training_sessions_get_every_answer_within_a_second(capped_server)
         pages.open_all()
         opened_s, opening = time.monotonic() - started, opening.stop()
         print(f"8 pages opened together in {opened_s:.1f} s; liveness meanwhile: {opening}")
-        # Built one at a time with the network read in between (sandbox/ui/build_queue.py), an answer
-        # waits for one build at most: measured max 2.0-2.2 s (built back to back: 8.4-9.1 s).
-        assert opening.worst < 4.0, str(opening)
+        # Opened together, until every part of every page has come. Their first turns (scripts) are run
+        # one at a time (sandbox/ui/build_queue.py), their parts made one per turn with time between
+        # turns to answer others (sandbox/ui/filling.py, turns.py): measured max 0.46-0.55 s (built
+        # back to back in one turn each: 8.4-9.1 s; one build at a time: 2.0-2.2 s).
+        assert opening.worst < 1.0, str(opening)
 
         probe = LatencyProbe(capped_server.url + "/liveness")
         for page in pages.pages:

@@ -1,0 +1,101 @@
+"""Work that can wait (making a page's parts), done one item per pass of the server's event loop.
+
+A served page's work runs as callbacks of its Bokeh document on the server's one event loop, and
+asyncio runs every callback that is ready before it reads the network again. A page's parts queued
+as separate callbacks therefore still ran back to back, and eight pages opened together held every
+answer for 2-3 s, although no single part took more than a third of a second. `later` puts such
+work in one queue for the whole server and hands it to the pages one item per pass of the loop, so
+between two items the loop reads the network and answers what has arrived: clicks, the pacing
+signal, other pages' updates (which keep using `soon`, and so never wait behind a page being built).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from functools import partial
+from typing import Callable
+
+from panel.io.state import set_curdoc
+
+from ..views.base import served_document
+
+log = logging.getLogger(__name__)
+# After an item, time for several passes of the loop before the next: a request takes three or
+# four passes to be read, answered and written, and with one pass between items it waited for
+# several of them.
+GAP_S = 0.02
+# An item handed to a page that is closed before it runs never runs (Bokeh drops the callbacks of
+# a closed session): after this long the queue goes on without it.
+STALL_S = 2.0
+
+
+class TurnQueue:
+    """Items `(document, fn)`: each handed to `document.add_next_tick_callback` once the one before
+    has run and GAP_S has passed.
+
+    Used from the event loop's thread (where Bokeh runs a document's callbacks). A page closed
+    meanwhile drops its items with its document; the queue goes on with the next item.
+    """
+
+    def __init__(self):
+        self._items: deque[tuple[object, Callable[[], None]]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None   # set while an item is on its way
+        self._current: object | None = None                      # the item on its way
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, doc, fn: Callable[[], None]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:             # not on the loop's thread: Bokeh's own hand-over is thread-safe
+            doc.add_next_tick_callback(fn)
+            return
+        self._items.append((doc, fn))
+        if self._loop is None:
+            self._loop = loop
+            loop.call_soon(self._hand_one)
+
+    def _hand_one(self) -> None:
+        doc, fn = self._items.popleft()
+        token = self._current = object()
+        try:
+            doc.add_next_tick_callback(partial(self._run, token, doc, fn))
+        except Exception:  # noqa: BLE001 - a page torn down meanwhile must not stop the others' work
+            log.debug("dropped an item for a page that is gone", exc_info=True)
+            self._next(token, 0.0)
+            return
+        self._loop.call_later(STALL_S, self._next, token, 0.0)
+
+    def _run(self, token: object, doc, fn: Callable[[], None]) -> None:
+        try:
+            # With the page's document as Panel's current one, Panel applies the item's changes (a
+            # part put in its place) in this turn; otherwise it schedules them as one more callback,
+            # outside this queue.
+            with set_curdoc(doc):
+                fn()
+        finally:
+            self._next(token, GAP_S)
+
+    def _next(self, token: object, delay: float) -> None:
+        if token is not self._current:   # gone on already (the item ran, or stalled and was skipped)
+            return
+        self._current = None
+        if self._items:
+            self._loop.call_later(delay, self._hand_one)
+        else:
+            self._loop = None
+
+
+TURNS = TurnQueue()
+
+
+def later(fn: Callable[..., None], *args) -> None:
+    """Call `fn(*args)` in a turn of its own once the server's earlier `later` work is done, with
+    time between two such turns for the loop to answer others (now, if not served)."""
+    doc = served_document()
+    if doc is None:
+        fn(*args)
+    else:
+        TURNS.add(doc, partial(fn, *args))

@@ -1,0 +1,87 @@
+"""Work that can wait is handed to the pages one item per pass of the event loop, with a gap in
+which the loop answers other requests (sandbox/ui/turns.py)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sandbox.ui import turns
+from sandbox.ui.turns import GAP_S, TurnQueue
+
+
+class Doc:
+    """Stands in for a Bokeh document: a next-tick callback runs in a later pass of the loop."""
+
+    def __init__(self, gone: bool = False):
+        self.gone = gone
+
+    def add_next_tick_callback(self, fn):
+        if self.gone:
+            raise RuntimeError("this page's session is destroyed")
+        asyncio.get_running_loop().call_soon(fn)
+
+
+def test_items_added_together_run_one_per_gap_with_other_work_answered_between(monkeypatch):
+    monkeypatch.setattr(turns, "set_curdoc", lambda doc: _nothing())
+    queue, ran, answered = TurnQueue(), [], []
+
+    def item(n):
+        ran.append((n, time.monotonic()))
+        time.sleep(0.03)                         # a part being made: one turn that never yields
+
+    async def answer_meanwhile():               # another page's requests, arriving all along
+        while len(ran) < 4:
+            answered.append(time.monotonic())
+            await asyncio.sleep(0.002)
+
+    async def main():
+        page, gone = Doc(), Doc(gone=True)
+        queue.add(page, lambda: item(0))
+        queue.add(gone, lambda: item("never"))   # a page closed meanwhile: dropped, the rest goes on
+        for n in (1, 2, 3):
+            queue.add(page, lambda n=n: item(n))
+        await answer_meanwhile()
+
+    asyncio.run(main())
+    assert [n for n, _ in ran] == [0, 1, 2, 3] and len(queue) == 0
+    for (_, before), (_, after) in zip(ran, ran[1:]):
+        assert after - before >= 0.03 + GAP_S * 0.9              # one at a time, a gap after each
+        assert any(before + 0.03 <= t <= after for t in answered)   # in which the loop answered others
+
+
+def test_unserved_work_runs_at_once():
+    ran = []
+    turns.later(ran.append, "now")
+    assert ran == ["now"]
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Closed(Doc):
+    """A page closed after its item was handed over: Bokeh drops the callback, it never runs."""
+
+    def add_next_tick_callback(self, fn):
+        pass
+
+
+def test_an_item_that_never_runs_holds_the_queue_only_for_a_while(monkeypatch):
+    monkeypatch.setattr(turns, "STALL_S", 0.1)
+    monkeypatch.setattr(turns, "set_curdoc", lambda doc: _nothing())
+    queue, ran = TurnQueue(), []
+
+    async def main():
+        queue.add(Closed(), lambda: ran.append("never"))
+        queue.add(Doc(), lambda: ran.append("next page"))
+        started = time.monotonic()
+        while not ran and time.monotonic() - started < 5:
+            await asyncio.sleep(0.01)
+        return time.monotonic() - started
+
+    waited = asyncio.run(main())
+    assert ran == ["next page"] and 0.1 <= waited < 1.0
