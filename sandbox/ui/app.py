@@ -18,8 +18,8 @@ class Page(Viewer):
     """A sidebar of controls beside a main area: served as a template, in a notebook as a row.
     Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()` and `_views()`.
 
-    `_views()` gives the main area's parts as functions that make them: served, each is made in
-    a turn of its own, after the page's first (views draw their figures when first shown)."""
+    `_views()` gives the main area's parts as functions that make them: served, they are made one
+    by one once the page has loaded (`PageFilling`; views draw their figures when first shown)."""
 
     sidebar_width = 340
     title, intro = "", ""

@@ -43,13 +43,20 @@ class PageFilling:
         try:
             part = make()
         except Exception as exc:  # noqa: BLE001 - one broken part must not leave the page half built
-            log.exception("a part of the page failed to build")
-            part = LiveAlert(f"This part of the page could not be built: {type(exc).__name__}: {exc}",
-                             alert_type="danger", sizing_mode="stretch_width")
+            part = _failed(exc)
         later(self._put, place, part)
 
     def _put(self, place: pn.Column, part: pn.viewable.Viewable) -> None:
-        place.append(part)
+        try:
+            place.append(part)      # (its Bokeh models are made here)
+        except Exception as exc:  # noqa: BLE001 - as above
+            place.objects = [_failed(exc)]
         self.done += 1
         self.progress.object = self._progress_text()
         later(self._make_next)
+
+
+def _failed(exc: Exception) -> LiveAlert:
+    log.exception("a part of the page failed to build")
+    return LiveAlert(f"This part of the page could not be built: {type(exc).__name__}: {exc}",
+                     alert_type="danger", sizing_mode="stretch_width")

@@ -29,3 +29,18 @@ def test_a_part_that_fails_is_replaced_by_a_message_and_the_rest_still_come():
     assert "ValueError: the figure could not be drawn" in message.object
     assert places[1].objects[0].object == "still here"
     assert not filling.progress.visible
+
+
+class Unshowable(pn.viewable.Viewer):
+    """Made fine, but fails when its models are made (as it is put in its place)."""
+
+    def __panel__(self):
+        raise RuntimeError("no models for this one")
+
+
+def test_a_part_that_fails_as_it_is_put_in_is_replaced_too():
+    places = [pn.Column(), pn.Column()]
+    filling = PageFilling([(places[0], Unshowable), (places[1], lambda: pn.pane.Markdown("after"))])
+    filling.start()
+    assert "RuntimeError: no models for this one" in places[0].objects[0].object
+    assert places[1].objects[0].object == "after" and not filling.progress.visible
