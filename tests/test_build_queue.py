@@ -1,10 +1,12 @@
-"""Sessions are built one at a time, with a pause between two builds (sandbox/ui/build_queue.py)."""
+"""Sessions are built one at a time, in turns of the server's queue of page work, with a gap between
+two builds (sandbox/ui/build_queue.py, sandbox/ui/turns.py)."""
 from __future__ import annotations
 
 import asyncio
 import time
 
-from sandbox.ui.build_queue import PAUSE_S, install, one_build_at_a_time
+from sandbox.ui.build_queue import install, one_build_at_a_time
+from sandbox.ui.turns import GAP_S, TurnQueue
 
 
 class Context:
@@ -24,7 +26,7 @@ class Context:
 
 def test_builds_run_one_after_another_and_the_loop_answers_between_them():
     context = Context()
-    spaced = one_build_at_a_time(Context.create_session_if_needed)
+    spaced = one_build_at_a_time(Context.create_session_if_needed, TurnQueue())
     answered = []
 
     async def answer_meanwhile():                # another page's requests, arriving all along
@@ -40,7 +42,7 @@ def test_builds_run_one_after_another_and_the_loop_answers_between_them():
     asyncio.run(main())
     assert len(context.builds) == 4
     for (_, ended), (started, _) in zip(context.builds, context.builds[1:]):
-        assert started - ended >= PAUSE_S * 0.9  # a pause between two builds
+        assert started - ended >= GAP_S * 0.9    # a gap between two builds
         assert any(ended <= t <= started for t in answered)   # in which the loop answered others
 
 

@@ -21,8 +21,7 @@ class Doc:
         asyncio.get_running_loop().call_soon(fn)
 
 
-def test_items_added_together_run_one_per_gap_with_other_work_answered_between(monkeypatch):
-    monkeypatch.setattr(turns, "set_curdoc", lambda doc: _nothing())
+def test_items_added_together_run_one_per_gap_with_other_work_answered_between():
     queue, ran, answered = TurnQueue(), [], []
 
     def item(n):
@@ -55,14 +54,6 @@ def test_unserved_work_runs_at_once():
     assert ran == ["now"]
 
 
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 class Closed(Doc):
     """A page closed after its item was handed over: Bokeh drops the callback, it never runs."""
 
@@ -72,7 +63,6 @@ class Closed(Doc):
 
 def test_an_item_that_never_runs_holds_the_queue_only_for_a_while(monkeypatch):
     monkeypatch.setattr(turns, "STALL_S", 0.1)
-    monkeypatch.setattr(turns, "set_curdoc", lambda doc: _nothing())
     queue, ran = TurnQueue(), []
 
     async def main():
@@ -85,3 +75,29 @@ def test_an_item_that_never_runs_holds_the_queue_only_for_a_while(monkeypatch):
 
     waited = asyncio.run(main())
     assert ran == ["next page"] and 0.1 <= waited < 1.0
+
+
+def test_a_block_takes_its_turn_between_items():
+    """A page's first turn (built by Bokeh inside a request) waits for the parts queued before it,
+    and the parts queued after it wait for it and the gap."""
+    queue, ran = TurnQueue(), []
+
+    async def build():
+        async with queue.turn():
+            ran.append(("build", time.monotonic()))
+            time.sleep(0.03)
+            ran.append(("built", time.monotonic()))
+
+    async def main():
+        page = Doc()
+        queue.add(page, lambda: ran.append(("part 1", time.monotonic())))
+        building = asyncio.ensure_future(build())
+        await asyncio.sleep(0)
+        queue.add(page, lambda: ran.append(("part 2", time.monotonic())))
+        await building
+        while len(ran) < 4:
+            await asyncio.sleep(0.005)
+
+    asyncio.run(main())
+    assert [name for name, _ in ran] == ["part 1", "build", "built", "part 2"]
+    assert ran[3][1] - ran[2][1] >= GAP_S * 0.9 and len(queue) == 0

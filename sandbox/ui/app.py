@@ -16,7 +16,8 @@ ACCENT = "#1f5f99"
 
 class Page(Viewer):
     """A sidebar of controls beside a main area: served as a template, in a notebook as a row.
-    Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()` and `_views()`.
+    Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()`, `_controllers()` and
+    `_views()`.
 
     `_views()` gives the main area's parts as functions that make them: served, they are made one
     by one once the page has loaded (`PageFilling`; views draw their figures when first shown)."""
@@ -28,6 +29,9 @@ class Page(Viewer):
         raise NotImplementedError
 
     def _sidebar(self):
+        raise NotImplementedError
+
+    def _controllers(self) -> list[StudyController]:
         raise NotImplementedError
 
     def _views(self) -> list[Callable[[], pn.viewable.Viewable]]:
@@ -62,7 +66,10 @@ class Page(Viewer):
             # the page pulls is small; each part then comes as a patch.
             makers = [self._sidebar, *self._main_parts()]
             places = [pn.Column()] + [pn.Column(sizing_mode="stretch_width") for _ in makers[1:]]
-            filling = PageFilling(list(zip(places, makers)))
+            controllers = self._controllers()
+            for controller in controllers:       # their views are fed once every part is in
+                controller.views_ready = False
+            filling = PageFilling(list(zip(places, makers)), on_done=partial(_feed_views, controllers))
             template = pn.template.BootstrapTemplate(
                 title=title or self.title, sidebar=places[:1], main=[filling.progress, *places[1:]],
                 header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
@@ -73,6 +80,11 @@ class Page(Viewer):
             pn.state.onload(filling.start)
             return served
         return super().servable(title=title, **kwargs)
+
+
+def _feed_views(controllers: list[StudyController]) -> None:
+    for controller in controllers:
+        controller.views_ready = True
 
 
 class StudyApp(Page):
@@ -87,6 +99,9 @@ class StudyApp(Page):
 
     def _sidebar(self):
         return self.controller
+
+    def _controllers(self) -> list[StudyController]:
+        return [self.controller]
 
     def _views(self) -> list:
         return [self.controller.timeline, *(partial(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]

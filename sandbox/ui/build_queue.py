@@ -2,12 +2,12 @@
 
 Served with `panel serve --setup sandbox/ui/build_queue.py` (the Makefile and the tests' server do).
 Bokeh builds a new session's document inside the request that asks for the page, in one turn of the
-server's one event loop (0.7-1.4 s of CPU for these apps), and asyncio runs every turn that is ready
+server's one event loop (0.3-0.4 s of CPU now that a page's parts come later), and asyncio runs every turn that is ready
 before it reads the network again. So pages opened at the same moment were built back to back, and
 every other page and request waited for all of them: up to 8-9 s with eight. Here a new session's
-build waits for the one in progress and then for a short pause in which the loop answers what has
-arrived meanwhile. Building the same pages takes as long as before; the wait of everyone else is
-one build at most.
+build waits for its turn in the server's queue of page work (`sandbox/ui/turns.py`): after the
+build before it, and the parts other pages are making, with a short gap after each in which the
+loop answers what has arrived meanwhile.
 """
 from __future__ import annotations
 
@@ -17,24 +17,22 @@ import logging
 
 from bokeh.server.contexts import ApplicationContext
 
-PAUSE_S = 0.05
 log = logging.getLogger(__name__)
 
 
-def one_build_at_a_time(create_session_if_needed):
-    """Wrap `ApplicationContext.create_session_if_needed`: sessions that exist, or are being built,
-    are passed straight through (a page's websocket connecting to the session its visit built)."""
-    lock = None
+def one_build_at_a_time(create_session_if_needed, queue=None):
+    """Wrap `ApplicationContext.create_session_if_needed`: a new session is built in a turn of the
+    server's queue of page work (`sandbox.ui.turns`, shared with the parts pages make after they have
+    loaded). Sessions that exist, or are being built, are passed straight through (a page's
+    websocket connecting to the session its visit built)."""
 
     @functools.wraps(create_session_if_needed)
     async def spaced(self, session_id, *args, **kwargs):
-        nonlocal lock
         # (A Bokeh without these tables has every call spaced: slower to connect, never broken.)
         if session_id in getattr(self, "_sessions", ()) or session_id in getattr(self, "_pending_sessions", ()):
             return await create_session_if_needed(self, session_id, *args, **kwargs)
-        lock = lock or asyncio.Lock()
-        async with lock:
-            await asyncio.sleep(PAUSE_S)
+        from sandbox.ui.turns import TURNS      # (imports Panel and the sandbox: not before the server runs)
+        async with (queue or TURNS).turn():
             return await create_session_if_needed(self, session_id, *args, **kwargs)
 
     spaced.builds_one_at_a_time = True

@@ -39,6 +39,9 @@ class CompareApp(Page):
         return pn.Column(pn.Row(self.start_all, self.pause_all), pn.Row(self.step_all, self.reset_all), *cards,
                          sizing_mode="stretch_width")
 
+    def _controllers(self) -> list[StudyController]:
+        return list(self.controllers.values())
+
     def _views(self) -> list:
         return [self._runs]
 

@@ -64,6 +64,10 @@ class StudyController(Viewer):
         self._callback = None
         self._runner_message = ""
         self._syncing_slider = False
+        # Served, a page's parts come after it has loaded (sandbox/ui/filling.py), and the views are
+        # fed only once all are in: a view's data changed while its part is on its way reached the
+        # browser before the part itself ("reference … isn't known").
+        self.views_ready = True
         # Edited by the widgets; live parameters go to the Runner at once, the rest on Reset.
         self.settings = study_cls.Config(**self.study.config.values())
         self.settings.param.watch(self._on_live_change, list(study_cls.LIVE))
@@ -298,6 +302,13 @@ class StudyController(Viewer):
             self._runner_message = self.message = r.message
         if r.saved_path is not None and r.saved_path.name not in self.run_select.options:
             self.run_select.options = self._saved_runs()
+        if self.views_ready:
+            self._feed_views(r)
+        self.status.object = self._status_html()
+        if r.state == RunnerState.RUNNING:   # updates stream only while training; an idle page costs no round trips
+            self.pacer.sent()
+
+    def _feed_views(self, r) -> None:
         snap = r.mailbox.peek()
         if snap is not None and snap.run_id != self._run_id:  # a new run: drop the old one's data
             for view in self.views:
@@ -317,9 +328,6 @@ class StudyController(Viewer):
         throttled = r.state == RunnerState.RUNNING and time.monotonic() - self._shown_at < self.array_period_s
         if self.follow_live and fresh and not throttled:
             self._show(snap)
-        self.status.object = self._status_html()
-        if r.state == RunnerState.RUNNING:   # updates stream only while training; an idle page costs no round trips
-            self.pacer.sent()
 
     def _show(self, snap) -> None:
         for view in self.views:        # one view per turn of the event loop: other pages wait less

@@ -22,10 +22,11 @@ Maker = Callable[[], pn.viewable.Viewable]
 
 
 class PageFilling:
-    """`parts`: (place, make) pairs, `place` an empty column already on the page."""
+    """`parts`: (place, make) pairs, `place` an empty column already on the page; `on_done()` is
+    called once every part is in and sent."""
 
-    def __init__(self, parts: list[tuple[pn.Column, Maker]]):
-        self.parts, self.done = parts, 0
+    def __init__(self, parts: list[tuple[pn.Column, Maker]], on_done: Callable[[], None] = lambda: None):
+        self.parts, self.done, self.on_done = parts, 0, on_done
         self.progress = LiveHTML(self._progress_text(), css_classes=["sandbox-loading"], margin=(0, 10),
                                  styles={"font-size": "13px", "color": "#555"})
 
@@ -36,8 +37,9 @@ class PageFilling:
         later(self._make_next)
 
     def _make_next(self) -> None:
-        if self.done == len(self.parts):
+        if self.done == len(self.parts):     # (a turn after the last part's: Panel has sent it)
             self.progress.visible = False
+            self.on_done()
             return
         place, make = self.parts[self.done]
         try:

@@ -11,12 +11,11 @@ signal, other pages' updates (which keep using `soon`, and so never wait behind 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from functools import partial
 from typing import Callable
-
-from panel.io.state import set_curdoc
 
 from ..views.base import served_document
 
@@ -32,7 +31,7 @@ STALL_S = 2.0
 
 class TurnQueue:
     """Items `(document, fn)`: each handed to `document.add_next_tick_callback` once the one before
-    has run and GAP_S has passed.
+    has run and GAP_S has passed; or a `turn` for a block run by the event loop itself.
 
     Used from the event loop's thread (where Bokeh runs a document's callbacks). A page closed
     meanwhile drops its items with its document; the queue goes on with the next item.
@@ -57,9 +56,32 @@ class TurnQueue:
             self._loop = loop
             loop.call_soon(self._hand_one)
 
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        """The queue's turn for a block of the event loop's own (a page's first turn, which Bokeh
+        runs inside the request for the page): waits for the items before it, and the next goes
+        GAP_S after the block."""
+        loop = asyncio.get_running_loop()
+        handed = loop.create_future()
+        self._items.append((None, handed))
+        if self._loop is None:
+            self._loop = loop
+            loop.call_soon(self._hand_one)
+        token = await handed
+        try:
+            yield
+        finally:
+            self._next(token, GAP_S)
+
     def _hand_one(self) -> None:
         doc, fn = self._items.popleft()
         token = self._current = object()
+        if doc is None:                  # a turn awaited by a block (`turn`)
+            if fn.cancelled():           # (its request went away while it waited)
+                self._next(token, 0.0)
+            else:
+                fn.set_result(token)
+            return
         try:
             doc.add_next_tick_callback(partial(self._run, token, doc, fn))
         except Exception:  # noqa: BLE001 - a page torn down meanwhile must not stop the others' work
@@ -70,13 +92,16 @@ class TurnQueue:
 
     def _run(self, token: object, doc, fn: Callable[[], None]) -> None:
         try:
-            # With the page's document as Panel's current one, Panel applies the item's changes (a
-            # part put in its place) in this turn; otherwise it schedules them as one more callback,
-            # outside this queue.
-            with set_curdoc(doc):
-                fn()
+            fn()
         finally:
-            self._next(token, GAP_S)
+            # The gap starts once what the item left for the page's next turns has run too: Panel
+            # puts a part's models in a callback of its own (not as Panel's current document, which
+            # would make Panel write them to the page's socket itself, overtaking Bokeh's patches
+            # that define the models they refer to: "reference … isn't known" in the browser).
+            try:
+                doc.add_next_tick_callback(partial(self._next, token, GAP_S))
+            except Exception:  # noqa: BLE001 - the page is gone: go on at once
+                self._next(token, GAP_S)
 
     def _next(self, token: object, delay: float) -> None:
         if token is not self._current:   # gone on already (the item ran, or stalled and was skipped)

@@ -26,6 +26,19 @@ def test_tick_feeds_every_view(app):
     assert "paused" in c.status.object and "20" in c.status.object
 
 
+def test_views_wait_for_their_page_while_the_status_goes_on(app):
+    """Served, the views are fed only once every part of the page is in (sandbox/ui/filling.py)."""
+    c = app.controller
+    c.views_ready = False
+    c.runner.run_headless(15)
+    c.tick()
+    accuracy = c.views[0]
+    assert "15" in c.status.object and len(accuracy.source.data["step"]) == 0
+    c.views_ready = True
+    c.tick()
+    assert list(accuracy.source.data["step"])[-1] == 15
+
+
 def test_clicking_a_neuron_row_selects_it_everywhere(app):
     c = app.controller
     c.runner.run_headless(3)

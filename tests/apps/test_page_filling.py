@@ -7,14 +7,16 @@ from sandbox.ui.filling import PageFilling
 
 
 def test_every_part_comes_in_order_and_the_loading_line_goes():
-    places = [pn.Column(), pn.Column(), pn.Column()]
+    places, done = [pn.Column(), pn.Column(), pn.Column()], []
     filling = PageFilling([(places[0], lambda: pn.pane.Markdown("a")),
                            (places[1], lambda: pn.pane.Markdown("b")),
-                           (places[2], lambda: pn.pane.Markdown("c"))])
+                           (places[2], lambda: pn.pane.Markdown("c"))],
+                          on_done=lambda: done.append([len(place) for place in places]))
     assert filling.progress.object == "Loading the page: 0 of 3 parts…" and filling.progress.visible
     filling.start()
     assert [place.objects[0].object for place in places] == ["a", "b", "c"]
     assert filling.done == 3 and not filling.progress.visible
+    assert done == [[1, 1, 1]]                   # told once, when every part is in
 
 
 def test_a_part_that_fails_is_replaced_by_a_message_and_the_rest_still_come():
