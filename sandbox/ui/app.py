@@ -69,7 +69,7 @@ class Page(Viewer):
             controllers = self._controllers()
             for controller in controllers:       # their views are fed once every part is in
                 controller.views_ready = False
-            filling = PageFilling(list(zip(places, makers)), on_done=partial(_feed_views, controllers))
+            filling = PageFilling(list(zip(places, makers)), on_done=partial(_views_ready, controllers))
             template = pn.template.BootstrapTemplate(
                 title=title or self.title, sidebar=places[:1], main=[filling.progress, *places[1:]],
                 header_background=ACCENT, sidebar_width=self.sidebar_width, busy_indicator=None)
@@ -82,7 +82,7 @@ class Page(Viewer):
         return super().servable(title=title, **kwargs)
 
 
-def _feed_views(controllers: list[StudyController]) -> None:
+def _views_ready(controllers: list[StudyController]) -> None:
     for controller in controllers:
         controller.views_ready = True
 

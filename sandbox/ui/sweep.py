@@ -51,11 +51,10 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         self._shown = -1
         self.mapper = LinearColorMapper(palette=palette, nan_color="#eeeeee")
         self.source = ColumnDataSource({"x": [], "y": [], "value": [], "text": [], "ink": []})
-        self.x_range, self.y_range = FactorRange(), FactorRange()
 
     def _draw(self) -> None:
         self.figure = new_figure(f"Sweep: {self.measure.label}", height=320, tools="hover,save",
-                                 x_range=self.x_range, y_range=self.y_range,
+                                 x_range=FactorRange(), y_range=FactorRange(),
                                  tooltips=[("x", "@x"), ("y", "@y"), (self.measure.outcome, "@text")])
         self.figure.rect(x="x", y="y", width=0.95, height=0.95, source=self.source,
                          fill_color={"field": "value", "transform": self.mapper}, line_color=None)

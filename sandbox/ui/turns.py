@@ -4,9 +4,10 @@ A served page's work runs as callbacks of its Bokeh document on the server's one
 asyncio runs every callback that is ready before it reads the network again. A page's parts queued
 as separate callbacks therefore still ran back to back, and eight pages opened together held every
 answer for 2-3 s, although no single part took more than a third of a second. `later` puts such
-work in one queue for the whole server and hands it to the pages one item per pass of the loop, so
-between two items the loop reads the network and answers what has arrived: clicks, the pacing
-signal, other pages' updates (which keep using `soon`, and so never wait behind a page being built).
+work in one queue for the whole server and hands it to the pages one item at a time, the next only
+a short gap after the last has run, so between two items the loop reads the network and answers
+what has arrived: clicks, the pacing signal, other pages' updates (which keep using `soon`, and so
+never wait behind a page being built).
 """
 from __future__ import annotations
 
@@ -51,8 +52,11 @@ class TurnQueue:
         except RuntimeError:             # not on the loop's thread: Bokeh's own hand-over is thread-safe
             doc.add_next_tick_callback(fn)
             return
-        self._items.append((doc, fn))
-        if self._loop is None:
+        self._enqueue(loop, (doc, fn))
+
+    def _enqueue(self, loop: asyncio.AbstractEventLoop, item: tuple) -> None:
+        self._items.append(item)
+        if self._loop is None:           # idle: start handing out
             self._loop = loop
             loop.call_soon(self._hand_one)
 
@@ -63,10 +67,7 @@ class TurnQueue:
         GAP_S after the block."""
         loop = asyncio.get_running_loop()
         handed = loop.create_future()
-        self._items.append((None, handed))
-        if self._loop is None:
-            self._loop = loop
-            loop.call_soon(self._hand_one)
+        self._enqueue(loop, (None, handed))
         token = await handed
         try:
             yield
