@@ -2,12 +2,13 @@
 import panel as pn
 
 from sandbox.studies.flow import FlowStudy
-from sandbox.ui import StudyApp, StudyController
+from sandbox.ui import InPieces, StudyApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, LinkedPlanes, Scatter
 from sandbox.views.flow_at_time import FlowAtTime
 
-pn.extension("vtk", notifications=False)
+load_extensions("vtk")
 
 INTRO = """**Flow matching.** A small network learns a velocity field v(x, t) that carries samples
 of a *source* (t = 0) onto the *target* data (t = 1), trained on straight lines between source and
@@ -62,7 +63,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     flow.param.watch(add_blob, "clicked")
     controller.settings.param.watch(lambda e: flow.show_blobs(e.new), "blobs")
     flow.show_blobs(controller.settings.blobs)
-    rows = [[flow, pn.Column(quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe], *landscape.rows(controller)]
+    rows = [[flow, InPieces(pn.Column, quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Flow matching in 2-D", intro=INTRO)
 
 

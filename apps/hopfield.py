@@ -4,12 +4,13 @@ import panel as pn
 
 from sandbox.analysis.hopfield import CLASSICAL_CAPACITY
 from sandbox.studies.hopfield import CAPACITY_NOISE, HopfieldStudy
-from sandbox.ui import StudyApp, StudyController
+from sandbox.ui import InPieces, StudyApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.ui.sweep import SweepPanel
 from sandbox.views import Bars, Curves, PatternGrid, Scatter
 from sandbox.views.surface3d import Surface3D
 
-pn.extension("vtk", notifications=False)
+load_extensions("vtk")
 
 INTRO = """**Associative memory.** A Hopfield network stores patterns as minima of an energy; a
 corrupted *query* rolls downhill to the nearest one. Press **Start** to watch the retrieval step by
@@ -70,7 +71,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     retrieval.param.watch(flip_cell, "clicked_cell")
     sweep = SweepPanel("hopfield", x="load=0.02:0.3:8", y="noise=0:0.4:5", settings=controller.current_settings,
                        runs_root=runs_root)
-    rows = [[stored], [retrieval, overlaps], [landscape, pn.Column(overlap_curve, energy, sizing_mode="stretch_width")],
+    rows = [[stored], [retrieval, overlaps], [landscape, InPieces(pn.Column, overlap_curve, energy, sizing_mode="stretch_width")],
             [capacity, basin], [sweep]]
     return StudyApp(controller, rows, title="Hopfield networks and associative memory", intro=INTRO)
 

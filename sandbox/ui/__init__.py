@@ -13,6 +13,7 @@ import torch._dynamo  # noqa: F401
 from .controller import StudyController
 from .app import StudyApp
 from .compare import CompareApp
+from .filling import InPieces
 from . import landscape, seeds, sweep  # noqa: F401
 
 # What is loaded by now (torch, Bokeh, Panel, HoloViews, PyVista: ~600,000 objects) lives as long as
@@ -26,4 +27,4 @@ pn.pane.Markdown("*warm*").get_root()
 gc.collect()
 gc.freeze()
 
-__all__ = ["StudyController", "StudyApp", "CompareApp"]
+__all__ = ["StudyController", "StudyApp", "CompareApp", "InPieces"]

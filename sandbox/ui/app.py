@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
 
 import panel as pn
 from panel.viewable import Viewer
 
 from ..views.base import served_document
 from .controller import StudyController
-from .filling import PageFilling
+from .filling import InPieces, Maker, PageFilling
 
 ACCENT = "#1f5f99"
 
@@ -19,8 +18,9 @@ class Page(Viewer):
     Subclasses give `title`, `intro`, `sidebar_width`, `_start()`, `_sidebar()`, `_controllers()` and
     `_views()`.
 
-    `_views()` gives the main area's parts as functions that make them: served, they are made one
-    by one once the page has loaded (`PageFilling`; views draw their figures when first shown)."""
+    `_views()` gives the main area's parts as functions that make them, or as `InPieces` (a row of
+    views): served, they are made piece by piece once the page has loaded (`PageFilling`; views
+    draw their figures when first shown)."""
 
     sidebar_width = 340
     title, intro = "", ""
@@ -34,10 +34,10 @@ class Page(Viewer):
     def _controllers(self) -> list[StudyController]:
         raise NotImplementedError
 
-    def _views(self) -> list[Callable[[], pn.viewable.Viewable]]:
+    def _views(self) -> list[Maker]:
         raise NotImplementedError
 
-    def _main_parts(self) -> list[Callable[[], pn.viewable.Viewable]]:
+    def _main_parts(self) -> list[Maker]:
         header = [partial(pn.pane.Markdown, self.intro, sizing_mode="stretch_width", margin=(0, 10))] if self.intro else []
         return [*header, *self._views()]
 
@@ -98,10 +98,10 @@ class StudyApp(Page):
         self.controller.start()
 
     def _sidebar(self):
-        return self.controller
+        return self.controller.sidebar()
 
     def _controllers(self) -> list[StudyController]:
         return [self.controller]
 
     def _views(self) -> list:
-        return [self.controller.timeline, *(partial(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]
+        return [self.controller.timeline, *(InPieces(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import panel as pn
 
 from .app import Page
+from .filling import InPieces
 from .controller import StudyController
 
 
@@ -34,22 +35,19 @@ class CompareApp(Page):
         self.reset_all.on_click(lambda e: [c.reset() for c in each])
 
     def _sidebar(self):
-        cards = [pn.Card(c, title=f"Run {label}", collapsed=False, sizing_mode="stretch_width")
+        cards = [InPieces(pn.Card, c.sidebar(), title=f"Run {label}", collapsed=False, sizing_mode="stretch_width")
                  for label, c in self.controllers.items()]
-        return pn.Column(pn.Row(self.start_all, self.pause_all), pn.Row(self.step_all, self.reset_all), *cards,
-                         sizing_mode="stretch_width")
+        return InPieces(pn.Column, [pn.Row(self.start_all, self.pause_all), pn.Row(self.step_all, self.reset_all)],
+                        *cards, sizing_mode="stretch_width")
 
     def _controllers(self) -> list[StudyController]:
         return list(self.controllers.values())
 
     def _views(self) -> list:
-        return [self._runs]
-
-    def _runs(self):
-        columns = [pn.Column(pn.pane.Markdown(f"### Run {label}", margin=(0, 10)), c.status, *self.columns[label],
-                             sizing_mode="stretch_width")
+        columns = [InPieces(pn.Column, pn.pane.Markdown(f"### Run {label}", margin=(0, 10)), c.status,
+                            *self.columns[label], sizing_mode="stretch_width")
                    for label, c in self.controllers.items()]
-        return pn.Row(*columns, sizing_mode="stretch_width")
+        return [InPieces(pn.Row, *columns, sizing_mode="stretch_width")]
 
     def _start(self) -> None:
         for c in self.controllers.values():

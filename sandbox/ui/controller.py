@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import time
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from ..runtime.slots import server_slots
 from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
 from ..views.live_text import LiveAlert, LiveHTML
+from .filling import InPieces
 from .pacing import BrowserPacer
 from .polling import every
 from .url import parse_query, query_for
@@ -95,15 +97,6 @@ class StudyController(Viewer):
         self.pause_button.on_click(lambda e: self.runner.pause())
         self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
         self.reset_button.on_click(lambda e: self.reset())
-        # Selections are set by clicking views; restart controls sit with the live ones.
-        live = [n for n in (*s.LIVE, *s.RESTART) if n not in s.SELECTION]
-        # Each widget carries a `sandbox-param-<name>` class so tests (and CSS) can find it.
-        tag = lambda n: [f"sandbox-param-{n}"]  # noqa: E731
-        self.live_widgets = pn.Param(self.settings, parameters=live, show_name=False,
-                                     widgets={n: self._widget_spec(n, tag(n), live=True) for n in live})
-        fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE, *s.RESTART)]
-        self.fixed_widgets = pn.Param(self.settings, parameters=fixed, show_name=False,
-                                      widgets={n: self._widget_spec(n, tag(n)) for n in fixed})
         self.time_slider = pn.widgets.IntSlider(label="Time: step shown", start=0, end=1, value=0,
                                                 sizing_mode="stretch_width", css_classes=["sandbox-time"])
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
@@ -122,6 +115,25 @@ class StudyController(Viewer):
         self.alert = LiveAlert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.pacer = BrowserPacer()
 
+    # The settings' widgets are made with the sidebar, not in the page's first turn (`Page.servable`):
+    # a widget per setting is half of the controller's making (~35 ms), and nothing else reads them.
+    @cached_property
+    def live_widgets(self) -> pn.Param:
+        """Settings that act on the next step. Selections are set by clicking views; restart
+        controls sit with the live ones."""
+        s = self.study_cls
+        live = [n for n in (*s.LIVE, *s.RESTART) if n not in s.SELECTION]
+        return pn.Param(self.settings, parameters=live, show_name=False,
+                        widgets={n: self._widget_spec(n, live=True) for n in live})
+
+    @cached_property
+    def fixed_widgets(self) -> pn.Param:
+        """Settings applied on Reset."""
+        s = self.study_cls
+        fixed = [n for n in self.settings.param if n not in ("name", *s.LIVE, *s.RESTART)]
+        return pn.Param(self.settings, parameters=fixed, show_name=False,
+                        widgets={n: self._widget_spec(n) for n in fixed})
+
     def _metrics_csv(self) -> io.StringIO:
         buffer = io.StringIO()
         write_metrics(buffer, self.runner.history.since(0))
@@ -138,9 +150,11 @@ class StudyController(Viewer):
         buffer.seek(0)
         return buffer
 
-    def _widget_spec(self, name: str, css: list[str], live: bool = False) -> dict:
+    def _widget_spec(self, name: str, live: bool = False) -> dict:
         """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly); live
-        floats (learning rates, weight decay) step finely."""
+        floats (learning rates, weight decay) step finely. Each widget carries a
+        `sandbox-param-<name>` class so tests (and CSS) can find it."""
+        css = [f"sandbox-param-{name}"]
         p = self.settings.param[name]
         if isinstance(p, param.Integer):
             return {"type": pn.widgets.IntInput, "css_classes": css}
@@ -370,16 +384,24 @@ class StudyController(Viewer):
 
     # ---- layout ----------------------------------------------------------------
     def __panel__(self):
-        return pn.Column(
-            self.status, self.alert, self.preset_select, self.preset_note,
-            pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
-            self.reset_button,
-            pn.pane.Markdown("**Live** (next step)"), self.live_widgets,
-            pn.Card(self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(pn.Row(self.save_button), self.run_select, self.load_button,
-                    pn.pane.Markdown("Export (figures: the save tool on each plot)", margin=(5, 10, 0, 10)),
-                    pn.Row(self.metrics_download, self.snapshot_download),
-                    title="Save / load / export", collapsed=True, sizing_mode="stretch_width"),
+        return self.sidebar()()
+
+    def sidebar(self) -> InPieces:
+        """The controls, as a page puts them in: the ones in view first, then each card. Made in one
+        go the sidebar was up to half a second of the server's work, most of it the settings'
+        widgets in the collapsed cards."""
+        return InPieces(
+            pn.Column,
+            [self.status, self.alert, self.preset_select, self.preset_note,
+             pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
+             self.reset_button, pn.pane.Markdown("**Live** (next step)"), self.live_widgets],
+            InPieces(pn.Card, self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True,
+                     sizing_mode="stretch_width"),
+            InPieces(pn.Card,
+                     [pn.Row(self.save_button), self.run_select, self.load_button,
+                      pn.pane.Markdown("Export (figures: the save tool on each plot)", margin=(5, 10, 0, 10)),
+                      pn.Row(self.metrics_download, self.snapshot_download)],
+                     title="Save / load / export", collapsed=True, sizing_mode="stretch_width"),
             self.pacer.signal,
             sizing_mode="stretch_width",
         )

@@ -12,6 +12,7 @@ from ..runtime.landscape import COARSE, DIRECTIONS, FINE, REFRESH_CHOICES
 from ..views import Curves, Scatter
 from ..views.landscape_map import LandscapeMap
 from ..views.surface3d import Surface3D
+from .filling import InPieces
 
 
 HOW_TO_READ = """**How to read it.** *Trajectory PCA* spans the plane in which training moved most: the path
@@ -67,7 +68,7 @@ class LandscapeSection:
         """Two rows. Nothing that changes while training shares the 3-D view's row: every layout
         of its row makes the browser redraw the WebGL scene (seconds per redraw without a GPU)."""
         controls = LandscapeControls(controller.runner.landscape)
-        return [[self.surface, pn.Column(controls, max_width=560, sizing_mode="stretch_width")],
+        return [[self.surface, InPieces(pn.Column, controls, max_width=560, sizing_mode="stretch_width")],
                 [self.map, self.sharpness, self.interpolation]]
 
 

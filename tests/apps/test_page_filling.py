@@ -1,9 +1,12 @@
 """A served page's parts come one by one after it has loaded, with a line saying how far it got;
-a part that fails to build is replaced by a message and the others still come
-(sandbox/ui/filling.py). Unserved, each step runs at once."""
+a row of views comes view by view; a part that fails to build is replaced by a message and the
+others still come (sandbox/ui/filling.py). Unserved, each step runs at once."""
+from functools import partial
+
 import panel as pn
 
-from sandbox.ui.filling import PageFilling
+from sandbox.ui import filling as filling_module
+from sandbox.ui.filling import InPieces, PageFilling
 
 
 def test_every_part_comes_in_order_and_the_loading_line_goes():
@@ -46,3 +49,57 @@ def test_a_part_that_fails_as_it_is_put_in_is_replaced_too():
     filling.start()
     assert "RuntimeError: no models for this one" in places[0].objects[0].object
     assert places[1].objects[0].object == "after" and not filling.progress.visible
+
+
+class Drawn(pn.viewable.Viewer):
+    """A view that notes when its figure is drawn (in `__panel__`, as the sandbox's views do)."""
+
+    def __init__(self, label: str, drawn: list):
+        super().__init__()
+        self.label, self.drawn = label, drawn
+
+    def __panel__(self):
+        self.drawn.append(self.label)
+        return pn.pane.Markdown(self.label)
+
+
+def test_a_row_in_pieces_goes_in_view_by_view_each_step_a_turn_of_its_own(monkeypatch):
+    turns, drawn = [], []
+    monkeypatch.setattr(filling_module, "later", lambda fn, *args: turns.append(partial(fn, *args)))
+    place = pn.Column()
+    filling = PageFilling([(place, InPieces(pn.Row, Drawn("a", drawn), Drawn("b", drawn)))])
+    filling.start()
+    seen = []
+    while turns:
+        turns.pop(0)()
+        row = place.objects[0] if place.objects else None
+        seen.append((list(drawn), None if row is None else [pane.object for pane in row], filling.progress.visible))
+    assert seen == [
+        ([], [], True),                   # the empty row goes in first
+        (["a"], [], True),                # a view is drawn in one turn ...
+        (["a"], ["a"], True),             # ... and put in the row in the next
+        (["a", "b"], ["a"], True),
+        (["a", "b"], ["a", "b"], True),
+        (["a", "b"], ["a", "b"], False),  # a turn later the page is whole: the loading line goes
+    ]
+    assert filling.done == 1
+
+
+def test_a_view_that_fails_in_a_row_is_replaced_there_and_its_neighbours_still_come():
+    class Broken(pn.viewable.Viewer):
+        def __panel__(self):
+            raise ValueError("no figure")
+
+    place, drawn = pn.Column(), []
+    PageFilling([(place, InPieces(pn.Row, Drawn("a", drawn), Broken(), Drawn("c", drawn)))]).start()
+    row = place.objects[0]
+    assert row[0].object == "a" and row[2].object == "c"
+    assert isinstance(row[1], pn.pane.Alert) and "ValueError: no figure" in row[1].object
+
+
+def test_in_pieces_called_makes_the_whole_layout_at_once_as_a_notebook_shows_it():
+    drawn = []
+    layout = InPieces(pn.Row, Drawn("a", drawn), InPieces(pn.Column, Drawn("b", drawn), height=50), width=300)()
+    assert isinstance(layout, pn.Row) and layout.width == 300
+    assert layout[0].object == "a" and isinstance(layout[1], pn.Column) and layout[1].height == 50
+    assert layout[1][0].object == "b" and sorted(drawn) == ["a", "b"]
