@@ -75,6 +75,10 @@ class DrawnOnFirstUse:
     def _draw(self) -> None:
         """Make the figures (and what lives on them): set them as attributes of the view."""
 
+    @property
+    def _is_drawn(self) -> bool:
+        return self.__dict__.get("_drawn", False)
+
     def __getattr__(self, name: str):
         # Only reached for attributes not set yet. Private and special names are never drawn, so
         # attribute probes (copy, param, Panel) cannot draw a view half made.

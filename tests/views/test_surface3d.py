@@ -46,3 +46,15 @@ def test_the_scene_sent_on_each_sync_stays_small():
     view = Surface3D("surface", "path", "Loss", axis_labels=("α", "β", "loss"), log_z=True)
     view.update(snapshot(z_offset=1.0))
     assert len(json.dumps(view.pane.get_root().scene)) < 50_000       # 84 kB with three tables
+
+
+def test_the_page_loading_leaves_the_view_undrawn_and_the_pane_comes_framed():
+    """Served, the view's part comes after the page has loaded: the load must not draw it (that cost
+    the load 0.1-0.3 s outside the page's turns), and the pane it draws later frames the scene from
+    its first model."""
+    view = Surface3D("surface", "path", "Loss")
+    view._loaded = False                    # as served, before the page has loaded
+    view._on_load()
+    assert "pane" not in view.__dict__ and view._loaded
+    camera = view.pane.get_root().camera    # drawn now, with the isometric camera in its model
+    assert camera["parallelScale"] > 0 and len(camera["position"]) == 3
