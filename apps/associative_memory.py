@@ -4,10 +4,11 @@ import panel as pn
 
 from sandbox.studies.associative_memory import DIMS, AssociativeMemoryStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Curves, Image, Scatter
 
-pn.extension("vtk", notifications=False)
+load_extensions("vtk")
 
 INTRO = """**Scaling laws for associative memories.** Each token x (drawn with Zipf probability
 p(x) ∝ x^(−α)) must be mapped to its class by a learned d × d matrix W between fixed random

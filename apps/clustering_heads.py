@@ -4,10 +4,11 @@ from bokeh.palettes import Category10_10, Viridis256
 
 from sandbox.studies.clustering import ClusteringStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, Image, LinkedPlanes, Scatter
 
-pn.extension("vtk", notifications=False)
+load_extensions("vtk")
 
 INTRO = """**Clustering heads.** Each sequence of T tokens in Z_p is labelled by the sum of the tokens
 at a few positions S, mod p. Token and position embeddings live in the plane, so everything the

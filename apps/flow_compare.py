@@ -1,12 +1,11 @@
 """Two flow-matching runs side by side: same target, two sources (or couplings), trained at once."""
-import panel as pn
-
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import CompareApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.views import Bars, Curves
 from sandbox.views.flow_at_time import FlowAtTime
 
-pn.extension(notifications=False)
+load_extensions()
 
 INTRO = """**Two sources, one target.** Both runs train at the same time on the same data; by default
 the paper's high-dimensional picture with the source's norms misaligned (A) and aligned (B).

@@ -5,12 +5,13 @@ from bokeh.palettes import RdBu11
 
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.ui import StudyApp, StudyController
+from sandbox.ui.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.ui.seeds import SeedSpreadPanel
 from sandbox.ui.sweep import SweepPanel
 from sandbox.views import Bars, Curves, Image, Scatter
 
-pn.extension("vtk", notifications=False)
+load_extensions("vtk")
 
 INTRO = """**Grokking.** A small network sees 30% of the table *a + b mod p*. Train accuracy hits 100%
 within ~100 steps (memorisation); test accuracy stays at chance, then rises hundreds of steps
