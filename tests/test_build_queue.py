@@ -1,12 +1,12 @@
-"""Sessions are built one at a time, in turns of the server's queue of page work, with a gap between
-two builds (sandbox/ui/build_queue.py, sandbox/ui/turns.py)."""
+"""Sessions are built one at a time, in turns of the server's queue of page work, with passes of the
+event loop between two builds (sandbox/ui/build_queue.py, sandbox/ui/turns.py)."""
 from __future__ import annotations
 
 import asyncio
 import time
 
 from sandbox.ui.build_queue import install, one_build_at_a_time
-from sandbox.ui.turns import GAP_S, TurnQueue
+from sandbox.ui.turns import TurnQueue
 
 
 class Context:
@@ -31,8 +31,10 @@ def test_builds_run_one_after_another_and_the_loop_answers_between_them():
 
     async def answer_meanwhile():                # another page's requests, arriving all along
         while len(context.builds) < 4:
+            await asyncio.sleep(0.005)           # one arrives (during a build, mostly) ...
+            for _ in range(3):                   # ... and takes a few passes of the loop to answer
+                await asyncio.sleep(0)
             answered.append(time.monotonic())
-            await asyncio.sleep(0.005)
 
     async def main():
         await asyncio.gather(*(spaced(context, f"s{i}") for i in range(4)), answer_meanwhile())
@@ -42,8 +44,7 @@ def test_builds_run_one_after_another_and_the_loop_answers_between_them():
     asyncio.run(main())
     assert len(context.builds) == 4
     for (_, ended), (started, _) in zip(context.builds, context.builds[1:]):
-        assert started - ended >= GAP_S * 0.9    # a gap between two builds
-        assert any(ended <= t <= started for t in answered)   # in which the loop answered others
+        assert any(ended <= t <= started for t in answered)   # between two builds the loop answered others
 
 
 def test_a_bokeh_without_the_wrapped_method_still_serves_and_says_so(caplog):

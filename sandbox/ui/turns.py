@@ -5,8 +5,8 @@ asyncio runs every callback that is ready before it reads the network again. A p
 as separate callbacks therefore still ran back to back, and eight pages opened together held every
 answer for 2-3 s, although no single part took more than a third of a second. `later` puts such
 work in one queue for the whole server and hands it to the pages one item at a time, the next only
-a short gap after the last has run, so between two items the loop reads the network and answers
-what has arrived: clicks, the pacing signal, other pages' updates (which keep using `soon`, and so
+some passes of the loop after the last has run, so between two items the loop reads the network and
+answers what has arrived: clicks, the pacing signal, other pages' updates (which keep using `soon`, and so
 never wait behind a page being built).
 """
 from __future__ import annotations
@@ -21,10 +21,12 @@ from typing import Callable
 from ..views.base import served_document
 
 log = logging.getLogger(__name__)
-# After an item, time for several passes of the loop before the next: a request takes three or
-# four passes to be read, answered and written, and with one pass between items it waited for
-# several of them.
-GAP_S = 0.02
+# After an item, passes of the loop before the next: a request takes three or four passes to be
+# read, answered and written, and with one pass between items it waited for several of them. Counted
+# in passes, not time: on an idle server they take microseconds, and a page's 40-odd steps come
+# without waiting (a 20 ms gap made a page whole 0.6-0.9 s later); on a busy one each pass answers
+# what arrived during the item before it.
+GAP_PASSES = 8
 # An item handed to a page that is closed before it runs never runs (Bokeh drops the callbacks of
 # a closed session): after this long the queue goes on without it.
 STALL_S = 2.0
@@ -32,7 +34,8 @@ STALL_S = 2.0
 
 class TurnQueue:
     """Items `(document, fn)`: each handed to `document.add_next_tick_callback` once the one before
-    has run and GAP_S has passed; or a `turn` for a block run by the event loop itself.
+    has run and GAP_PASSES passes of the loop have gone; or a `turn` for a block run by the event
+    loop itself.
 
     Used from the event loop's thread (where Bokeh runs a document's callbacks). A page closed
     meanwhile drops its items with its document; the queue goes on with the next item.
@@ -64,7 +67,7 @@ class TurnQueue:
     async def turn(self):
         """The queue's turn for a block of the event loop's own (a page's first turn, which Bokeh
         runs inside the request for the page): waits for the items before it, and the next goes
-        GAP_S after the block."""
+        GAP_PASSES passes after the block."""
         loop = asyncio.get_running_loop()
         handed = loop.create_future()
         self._enqueue(loop, (None, handed))
@@ -72,14 +75,14 @@ class TurnQueue:
         try:
             yield
         finally:
-            self._next(token, GAP_S)
+            self._next(token, GAP_PASSES)
 
     def _hand_one(self) -> None:
         doc, fn = self._items.popleft()
         token = self._current = object()
         if doc is None:                  # a turn awaited by a block (`turn`)
             if fn.cancelled():           # (its request went away while it waited)
-                self._next(token, 0.0)
+                self._next(token, 0)
             else:
                 fn.set_result(token)
             return
@@ -87,9 +90,9 @@ class TurnQueue:
             doc.add_next_tick_callback(partial(self._run, token, doc, fn))
         except Exception:  # noqa: BLE001 - a page torn down meanwhile must not stop the others' work
             log.debug("dropped an item for a page that is gone", exc_info=True)
-            self._next(token, 0.0)
+            self._next(token, 0)
             return
-        self._loop.call_later(STALL_S, self._next, token, 0.0)
+        self._loop.call_later(STALL_S, self._next, token, 0)
 
     def _run(self, token: object, doc, fn: Callable[[], None]) -> None:
         try:
@@ -100,18 +103,26 @@ class TurnQueue:
             # would make Panel write them to the page's socket itself, overtaking Bokeh's patches
             # that define the models they refer to: "reference … isn't known" in the browser).
             try:
-                doc.add_next_tick_callback(partial(self._next, token, GAP_S))
+                doc.add_next_tick_callback(partial(self._next, token, GAP_PASSES))
             except Exception:  # noqa: BLE001 - the page is gone: go on at once
-                self._next(token, GAP_S)
+                self._next(token, GAP_PASSES)
 
-    def _next(self, token: object, delay: float) -> None:
+    def _next(self, token: object, passes: int) -> None:
         if token is not self._current:   # gone on already (the item ran, or stalled and was skipped)
             return
         self._current = None
         if self._items:
-            self._loop.call_later(delay, self._hand_one)
+            _after_passes(self._loop, passes, self._hand_one)
         else:
             self._loop = None
+
+
+def _after_passes(loop: asyncio.AbstractEventLoop, passes: int, fn: Callable[[], None]) -> None:
+    """Call `fn` once the loop has gone round `passes` times (each pass reads the network)."""
+    if passes <= 0:
+        loop.call_soon(fn)
+    else:
+        loop.call_soon(_after_passes, loop, passes - 1, fn)
 
 
 TURNS = TurnQueue()
