@@ -34,11 +34,12 @@ def test_eight_training_sessions_get_every_answer_within_a_second(capped_server)
         opened_s, opening = time.monotonic() - started, opening.stop()
         print(f"8 pages opened together in {opened_s:.1f} s; liveness meanwhile: {opening}")
         # Opened together, until every part of every page has come. Their first turns (scripts) are run
-        # one at a time (sandbox/ui/build_queue.py), their parts made one per turn with time between
-        # turns to answer others (sandbox/ui/filling.py, turns.py): measured max 0.41-0.58 s here, and
-        # once 1.05 s in CI (built back to back in one turn each: 8.4-9.1 s; one build at a time:
-        # 2.0-2.2 s). The goal is every answer within a second; asserted: 95% within it, none past 2 s.
-        assert opening.share_within(0.95) < 1.0 and opening.worst < 2.0, str(opening)
+        # one at a time (sandbox/ui/build_queue.py), their parts made and put in piece by piece, a view
+        # per step, with passes of the loop between steps to answer others (sandbox/ui/filling.py,
+        # turns.py): measured max 0.22-0.35 s here, 0.25 s with a core kept busy beside the server
+        # (built back to back in one turn each: 8.4-9.1 s; one build at a time: 2.0-2.2 s; parts whole,
+        # one per step: 0.41-0.58 s, once 1.05 s in CI).
+        assert opening.worst < 1.0, str(opening)
 
         probe = LatencyProbe(capped_server.url + "/liveness")
         for page in pages.pages:
