@@ -6,8 +6,8 @@ server's one event loop (0.3-0.4 s of CPU now that a page's parts come later), a
 before it reads the network again. So pages opened at the same moment were built back to back, and
 every other page and request waited for all of them: up to 8-9 s with eight. Here a new session's
 build waits for its turn in the server's queue of page work (`sandbox/ui/turns.py`): after the
-build before it, and the parts other pages are making, with a short gap after each in which the
-loop answers what has arrived meanwhile.
+build before it, and the parts other pages are making, with some passes of the loop after each, in
+which it answers what has arrived meanwhile.
 """
 from __future__ import annotations
 

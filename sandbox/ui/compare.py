@@ -9,8 +9,8 @@ from __future__ import annotations
 import panel as pn
 
 from .app import Page
-from .filling import InPieces
 from .controller import StudyController
+from .filling import InPieces
 
 
 class CompareApp(Page):

@@ -98,8 +98,8 @@ class TurnQueue:
         try:
             fn()
         finally:
-            # The gap starts once what the item left for the page's next turns has run too: Panel
-            # puts a part's models in a callback of its own (not as Panel's current document, which
+            # The passes are counted once what the item left for the page's next turns has run too:
+            # Panel puts a part's models in a callback of its own (not as Panel's current document, which
             # would make Panel write them to the page's socket itself, overtaking Bokeh's patches
             # that define the models they refer to: "reference … isn't known" in the browser).
             try:
