@@ -2,10 +2,11 @@
 
 Served with `panel serve --setup sandbox/ui/build_queue.py` (the Makefile and the tests' server do).
 Bokeh builds a new session's document inside the request that asks for the page, in one turn of the
-server's one event loop (0.3-0.4 s of CPU now that a page's parts come later), and asyncio runs every turn that is ready
-before it reads the network again. So pages opened at the same moment were built back to back, and
-every other page and request waited for all of them: up to 8-9 s with eight. Here a new session's
-build waits for its turn in the server's queue of page work (`sandbox/ui/turns.py`): after the
+server's one event loop (0.15-0.2 s of CPU on an idle server now that a page's parts come later),
+and asyncio runs every turn that is ready before it reads the network again. So pages opened at
+the same moment were built back to back, and every other page and request waited for all of them:
+up to 8-9 s with eight (when a page was built whole in its first turn). Here a new session's build
+waits for its turn in the server's queue of page work (`sandbox/ui/turns.py`): after the
 build before it, and the parts other pages are making, with some passes of the loop after each, in
 which it answers what has arrived meanwhile.
 """

@@ -32,13 +32,9 @@ class InPieces:
         self.layout, self.items, self.params = layout, items, params
 
     def __call__(self) -> pn.layout.ListLike:
-        return self.layout(*(obj for item in self.items for obj in _listed(item)), **self.params)
+        return self.layout(*(obj for item in self.items for obj in _panels(item)), **self.params)
 
     __panel__ = __call__
-
-
-def _listed(item) -> list:
-    return [obj() if isinstance(obj, InPieces) else obj for obj in (item if isinstance(item, list) else [item])]
 
 
 Maker = Union[Callable[[], Union[pn.viewable.Viewable, "InPieces"]], InPieces]
@@ -97,6 +93,8 @@ def _fill(box: pn.layout.ListLike, make: Maker) -> Iterator[bool]:
 
 
 def _panels(item) -> list[pn.viewable.Viewable]:
+    """An item of an `InPieces` (one object or a list of them) as Panel objects (a nested
+    `InPieces` whole)."""
     return [pn.panel(obj) for obj in (item if isinstance(item, list) else [item])]
 
 

@@ -5,9 +5,9 @@ asyncio runs every callback that is ready before it reads the network again. A p
 as separate callbacks therefore still ran back to back, and eight pages opened together held every
 answer for 2-3 s, although no single part took more than a third of a second. `later` puts such
 work in one queue for the whole server and hands it to the pages one item at a time, the next only
-some passes of the loop after the last has run, so between two items the loop reads the network and
-answers what has arrived: clicks, the pacing signal, other pages' updates (which keep using `soon`, and so
-never wait behind a page being built).
+some passes of the loop after the last has run, so between two items the loop reads the network
+and answers what has arrived: clicks, the pacing signal, other pages' updates (which keep using
+`soon`, and so never wait behind a page being built).
 """
 from __future__ import annotations
 
@@ -99,9 +99,9 @@ class TurnQueue:
             fn()
         finally:
             # The passes are counted once what the item left for the page's next turns has run too:
-            # Panel puts a part's models in a callback of its own (not as Panel's current document, which
-            # would make Panel write them to the page's socket itself, overtaking Bokeh's patches
-            # that define the models they refer to: "reference … isn't known" in the browser).
+            # Panel puts a part's models in a callback of its own (not as Panel's current document,
+            # which would make Panel write them to the page's socket itself, overtaking Bokeh's
+            # patches that define the models they refer to: "reference … isn't known" in the browser).
             try:
                 doc.add_next_tick_callback(partial(self._next, token, GAP_PASSES))
             except Exception:  # noqa: BLE001 - the page is gone: go on at once
