@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -46,9 +47,18 @@ class RunRecord:
     path: Path | None = None
 
 
+def slug(text: str) -> str:
+    """`text` as a name the store takes: accents dropped, every other run of characters a '-'
+    ("Zipf α = 1.5" → "Zipf-1.5"); may be empty."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", plain).strip("-.")
+
+
 def new_run_name(preset: str = "") -> str:
+    """A time stamp, then the preset's slug: presets are named for people, runs for the store."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{preset}" if preset else stamp
+    tail = slug(preset)
+    return f"{stamp}-{tail}" if tail else stamp
 
 
 def _check_name(name: str, what: str) -> str:

@@ -115,3 +115,25 @@ def test_a_process_killed_mid_save_leaves_no_half_written_run(tmp_path):
     assert len(leftovers) == 1 and leftovers[0].startswith(".r1.")       # hidden, never listed
     save_run(tmp_path, record(), name="r1")
     assert list_runs(tmp_path, "fake") == ["r1"]
+
+
+def test_every_preset_of_every_study_makes_a_run_name_the_store_accepts(tmp_path):
+    """Presets are named for people ("8 gaussians", "Zipf α = 1.5"); a run's default name is a slug
+    of it, which the name check takes (it refused most presets before)."""
+    from sandbox.runtime.store import new_run_name
+    from sandbox.studies import STUDIES
+
+    for study in STUDIES.values():
+        for preset in study.PRESETS:
+            name = new_run_name(preset)
+            assert run_dir(tmp_path, study.name, name).name == name
+            assert not name.startswith(".") and "--" not in name, name
+
+
+def test_a_run_name_keeps_what_a_person_would_recognise():
+    from sandbox.runtime.store import slug
+
+    assert slug("Zipf α = 1.5") == "Zipf-1.5"
+    assert slug("three directions: directional + pairing") == "three-directions-directional-pairing"
+    assert slug("dense n = 3, overloaded") == "dense-n-3-overloaded"
+    assert slug("..") == "" and slug("fast") == "fast"
