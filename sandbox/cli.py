@@ -7,18 +7,30 @@ widgets and the URL all accept the same names with the same bounds.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 import param
 
 from .runtime.device import configure_cpu_threads
+from .runtime.history import MIN_RING_CAPACITY
 from .runtime.runner import Runner, RunnerState
-from .runtime.store import save_run
+from .runtime.store import RunStoreError, new_run_name, run_dir, save_run
 from .runtime.sweep import MEASURES, Sweep, make_spec
 from .studies import STUDIES, get_study
+from .studies.settings_text import parse_setting
 
-_TYPES = {param.Integer: int, param.Number: float, param.Boolean: lambda s: s.lower() in ("1", "true", "yes")}
+
+def _setting_type(p: param.Parameter):
+    def read(text: str):
+        try:
+            return parse_setting(p, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    read.__name__ = type(p).__name__.lower()    # what argparse names in "invalid <type> value"
+    return read
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
@@ -26,10 +38,10 @@ def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
     for name, p in config_cls.param.objects("existing").items():
         if name == "name":
             continue
-        kind = next((t for cls, t in _TYPES.items() if isinstance(p, cls)), str)
         choices = list(p.objects) if isinstance(p, param.Selector) else None
-        group.add_argument(f"--{name.replace('_', '-')}", dest=f"param_{name}", type=kind,
-                           choices=choices, default=None, help=p.doc)
+        shown = " (JSON list)" if isinstance(p, param.List) else ""
+        group.add_argument(f"--{name.replace('_', '-')}", dest=f"param_{name}", type=_setting_type(p),
+                           choices=choices, default=None, help=(p.doc or "") + shown)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,8 +88,12 @@ def _sweep(args) -> int:
         value = result.get(sweep.measure.outcome, result.get("error"))
         print(f"[{sweep.finished:>3}/{sweep.total}] {shown}: {sweep.measure.outcome} = {value}", flush=True)
 
-    sweep = Sweep(spec, scheduler=args.scheduler, n_workers=args.workers, runs_root=args.out, name=args.name,
-                  on_result=report)
+    try:
+        sweep = Sweep(spec, scheduler=args.scheduler, n_workers=args.workers, runs_root=args.out, name=args.name,
+                      on_result=report)
+    except ValueError as exc:       # a bad name or worker count: said before anything starts
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"{sweep.total} points of {args.study} ({spec.preset}); {sweep.measure.outcome}: {sweep.measure.label}")
     sweep.start()
     try:
@@ -99,13 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, study in sorted(STUDIES.items()):
             print(f"{name}: {study.title}\n  presets: {', '.join(study.PRESETS)}")
         return 0
-    if args.steps < 1:
-        print("error: --steps must be at least 1", file=sys.stderr)
-        return 2
     overrides = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     try:
+        target = _checked_target(args)
         study = get_study(args.study)(preset=args.preset, **overrides)
-    except ValueError as exc:
+    except ValueError as exc:       # RunStoreError too: every flag is checked before a step is trained
         print(f"error: {exc}", file=sys.stderr)
         return 2
     configure_cpu_threads()
@@ -120,8 +134,25 @@ def main(argv: list[str] | None = None) -> int:
         shown = "  ".join(f"{k}={v:.4g}" for k, v in row.items() if k.startswith(("loss.", "acc.")))
         rate = runner.step / max(time.perf_counter() - started, 1e-9)
         print(f"step {runner.step:>7}  {rate:7.1f} steps/s  (recorded at {int(row['step'])}: {shown})", flush=True)
-    path = save_run(args.out, runner.record(), args.name)
+    path = save_run(args.out, runner.record(), target.name)
     if runner.message:
         print(runner.message, file=sys.stderr)
     print(f"saved {path}")
     return 1 if runner.state == RunnerState.ERROR else 0
+
+
+def _checked_target(args) -> Path:
+    """The run directory the run will be saved to, checked before training so that a finished run
+    is never thrown away for a bad flag; ValueError says which."""
+    for flag, value, least in (("--steps", args.steps, 1), ("--snapshot-every", args.snapshot_every, 1),
+                               ("--keep", args.keep, MIN_RING_CAPACITY)):
+        if value < least:
+            raise ValueError(f"{flag} must be at least {least}")
+    target = run_dir(args.out, args.study, args.name or new_run_name(args.preset))
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise RunStoreError(f"--out {args.out} is not a directory")
+    existing = next(p for p in (target.parent, out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise RunStoreError(f"--out {args.out}: cannot write in {existing}")
+    return target

@@ -50,6 +50,9 @@ class History:
             self.version += 1
 
 
+MIN_RING_CAPACITY = 4      # the first, the last and room to thin the rest
+
+
 class SnapshotRing:
     """Recorded snapshots for the time slider, at most `capacity` of them.
 
@@ -59,8 +62,8 @@ class SnapshotRing:
     """
 
     def __init__(self, capacity: int = 120):
-        if capacity < 4:
-            raise ValueError("SnapshotRing capacity must be at least 4")
+        if capacity < MIN_RING_CAPACITY:
+            raise ValueError(f"SnapshotRing capacity must be at least {MIN_RING_CAPACITY}")
         self.capacity = capacity
         self._items: list[Snapshot] = []
         self._lock = threading.Lock()

@@ -1,9 +1,7 @@
 """Settings ↔ URL query: a link reproduces a configuration; bad values are refused with a message."""
 from __future__ import annotations
 
-import param
-
-_PARSERS = {param.Boolean: lambda s: s.lower() in ("1", "true", "yes", "on"), param.Integer: int, param.Number: float}
+from ..studies.settings_text import parse_setting, setting_text
 
 
 def parse_query(study_cls, args: dict[str, list[bytes]]) -> tuple[str | None, dict]:
@@ -23,11 +21,11 @@ def parse_query(study_cls, args: dict[str, list[bytes]]) -> tuple[str | None, di
             continue
         if key == "name" or key not in config.param:
             continue
-        parser = next((f for kind, f in _PARSERS.items() if isinstance(config.param[key], kind)), str)
+        parameter = config.param[key]
         try:
-            values[key] = parser(text)
+            values[key] = parse_setting(parameter, text)
         except ValueError:
-            raise ValueError(f"{key}={text!r} in the link is not a valid {parser.__name__}") from None
+            raise ValueError(f"{key}={text!r} in the link is not a valid {type(parameter).__name__.lower()}") from None
     study_cls.validated({**study_cls.preset_values(preset or study_cls.DEFAULT_PRESET), **values})
     return preset, values
 
@@ -38,4 +36,4 @@ def query_for(study_cls, preset: str, settings) -> dict[str, str]:
     base = study_cls.Config(**study_cls.preset_values(preset))
     changed = {k: v for k, v in settings.param.values().items()
                if k != "name" and k not in study_cls.SELECTION and v != getattr(base, k)}
-    return {"preset": preset, **{k: str(v) for k, v in changed.items()}}
+    return {"preset": preset, **{k: setting_text(v) for k, v in changed.items()}}
