@@ -4,6 +4,7 @@
 - `build_queue.py`: pages opened together are built one at a time, the network read between builds.
 - `http_guard.py`: a request for a host the server was not told to serve is refused before any page
   is built; answers may not be framed by other sites.
+- `closed_sockets.py`: a tab closed mid-update is not logged as an error.
 
 Both are run by path, as panel serve runs this file: importing the `sandbox.ui` package here would
 load Panel, torch and the views before the server has started.
@@ -15,3 +16,4 @@ HERE = Path(__file__).resolve().parent
 
 runpy.run_path(str(HERE / "build_queue.py"))               # installs itself
 runpy.run_path(str(HERE / "http_guard.py"))["install"]()
+runpy.run_path(str(HERE / "closed_sockets.py"))["install"]()
