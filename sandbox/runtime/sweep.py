@@ -5,9 +5,12 @@ handed back as they finish (a phase diagram fills in point by point).
     python -m sandbox sweep hopfield --grid load=0.05:0.3:6 noise=0,0.1,0.2,0.3
 
 `LocalCluster` by default (one worker process per core, one torch thread each); pass
-`scheduler="tcp://host:port"` to use a running cluster. A point's task is a plain function of
-plain values (picklable, no sandbox object crosses the wire), and returns plain floats.
-The sweep is saved, as it fills, to `<runs>/sweeps/<name>/sweep.json` (written atomically).
+`scheduler="tcp://host:port"` to use a running cluster. Whoever passes it trusts that cluster with
+the server: Dask's protocol lets a scheduler make its client unpickle what it sends. So the address
+comes from whoever starts the process (the CLI's flag, or `SANDBOX_DASK_SCHEDULER` for the served
+apps), never from a page. A point's task is a plain function of plain values (no sandbox object
+crosses the wire) and returns plain floats, which come back as msgpack: the client refuses pickled
+results. The sweep is saved, as it fills, to `<runs>/sweeps/<name>/sweep.json` (written atomically).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import json
 import logging
 import math
 import os
+import re
+import shutil
 import tempfile
 import threading
 import time
@@ -29,6 +34,17 @@ from .store import RunStoreError, _check_name
 
 MAX_POINTS = 400
 SWEEP_FORMAT = "sandbox-sweep/1"
+SCHEDULER_ENV = "SANDBOX_DASK_SCHEDULER"
+# What the client decodes. A point's result is a dict of floats, which msgpack carries; "error" is
+# Dask's note that a worker could not encode a result (a text, raised as TypeError). Leaving out
+# "pickle" and "dask" (whose header is a pickled type) keeps a result from running code here.
+RESULT_DESERIALIZERS = ("msgpack", "error")
+
+
+def server_scheduler() -> str | None:
+    """The scheduler for the served apps' sweeps, set by whoever starts the server (None: a
+    LocalCluster on this machine). Read from the environment so that no page can choose it."""
+    return os.environ.get(SCHEDULER_ENV, "").strip() or None
 
 
 # ---- what one point measures -------------------------------------------------------------
@@ -59,9 +75,9 @@ def grokking_point(preset: str, values: dict, steps: int, every: int = 50) -> di
                 break
     last = runner.history.since(len(runner.history) - 1)[0]
     runner.stop()
-    return {"steps_to_grok": grokked, "steps_to_memorise": memorised, "acc.test": last.get("acc.test", math.nan),
-            "acc.train": last.get("acc.train", math.nan), "steps": float(runner.step),
-            "seconds": time.perf_counter() - started}
+    return {"steps_to_grok": float(grokked), "steps_to_memorise": float(memorised),
+            "acc.test": float(last.get("acc.test", math.nan)), "acc.train": float(last.get("acc.train", math.nan)),
+            "steps": float(runner.step), "seconds": time.perf_counter() - started}
 
 
 def hopfield_point(preset: str, values: dict, steps: int, every: int = 0) -> dict:
@@ -79,12 +95,12 @@ def hopfield_point(preset: str, values: dict, steps: int, every: int = 0) -> dic
     started = time.perf_counter()
     rate = success_rate(c.network, units, max(1, round(load * units)), noise, trials=2, queries=32,
                         degree=c.degree, beta=c.beta, rule=c.rule, seed=c.seed)
-    return {"success": rate, "seconds": time.perf_counter() - started}
+    return {"success": float(rate), "seconds": time.perf_counter() - started}
 
 
 @dataclass(frozen=True)
 class Measure:
-    point: Callable[..., dict]
+    point: Callable[..., dict]    # (preset, values, steps) -> {name: float}; floats only (see RESULT_DESERIALIZERS)
     outcome: str                  # the result the heatmap shows
     label: str
     extra_axes: dict[str, tuple[float, float]] = field(default_factory=dict)  # axes that are not config values
@@ -105,25 +121,54 @@ def cell(index: tuple[int, ...]) -> tuple[int, int]:
     return (index[1] if len(index) > 1 else 0), index[0]
 
 
+class TooManyValues(ValueError):
+    """An axis or a grid larger than MAX_POINTS, found before its values were made."""
+
+
 def parse_axis(text: str) -> tuple[str, list]:
-    """`name=v1,v2,...` or `name=start:stop:count` (evenly spaced, both ends included)."""
+    """`name=v1,v2,...` or `name=start:stop:count` (evenly spaced, both ends included; whole numbers
+    when both ends are whole and so is the spacing, as integer settings need).
+
+    The sizes are checked before any value is made: the text comes from a page, and parsing runs on
+    the server's one event loop (`0:1:100000000` once held it for minutes and gigabytes)."""
     name, sep, spec = text.partition("=")
     name = name.strip().replace("-", "_")
     if not sep or not name or not spec.strip():
         raise ValueError(f"a grid axis reads name=v1,v2,... or name=start:stop:count, not {text!r}")
     try:
-        if ":" in spec:
-            start, stop, count = spec.split(":")
-            if int(count) < 1:
-                raise ValueError
-            values = [float(v) for v in np.linspace(float(start), float(stop), int(count))]
-        else:
-            values = [_number(v) for v in spec.split(",") if v.strip()]
+        values = _range(name, spec) if ":" in spec else _listed(name, spec)
+    except TooManyValues:
+        raise
     except ValueError:
         raise ValueError(f"cannot read the values of {name!r} in {text!r}") from None
     if not values:
         raise ValueError(f"the axis {name!r} has no values")
     return name, values
+
+
+def _range(name: str, spec: str) -> list:
+    start_text, stop_text, count_text = spec.split(":")
+    count = int(count_text)
+    if count < 1:
+        raise ValueError
+    if count > MAX_POINTS:
+        raise TooManyValues(f"{name!r} has {count} values; a sweep has at most {MAX_POINTS} points")
+    start, stop = _number(start_text), _number(stop_text)
+    if not all(isinstance(v, (int, float)) for v in (start, stop)):
+        raise ValueError
+    if isinstance(start, int) and isinstance(stop, int) and (count == 1 or (stop - start) % (count - 1) == 0):
+        spacing = (stop - start) // (count - 1) if count > 1 else 0
+        return [start + i * spacing for i in range(count)]
+    return [float(v) for v in np.linspace(float(start), float(stop), count)]
+
+
+def _listed(name: str, spec: str) -> list:
+    # Read lazily, and stop one past the limit: a list's size is known only by reading it.
+    items = itertools.islice((m.group() for m in re.finditer(r"[^,]+", spec) if m.group().strip()), MAX_POINTS + 1)
+    values = [_number(v) for v in items]
+    if len(values) > MAX_POINTS:
+        raise TooManyValues(f"{name!r} has more than {MAX_POINTS} values; a sweep has at most {MAX_POINTS} points")
+    return values
 
 
 def _number(text: str):
@@ -163,14 +208,19 @@ def make_spec(study: str, grid: list[str] | dict, preset: str | None = None, ste
     if study not in MEASURES:
         raise ValueError(f"no sweep is defined for {study!r}; choose one of {', '.join(MEASURES)}")
     measure, cls = MEASURES[study], get_study(study)
-    axes = dict(parse_axis(a) for a in grid) if isinstance(grid, list) else {k: list(v) for k, v in grid.items()}
-    if not 1 <= len(axes) <= 2:
+    if not 1 <= len(grid) <= 2:
         raise ValueError("a sweep has one or two axes (the heatmap's x and y)")
+    named = [parse_axis(a) for a in grid] if isinstance(grid, list) else [(k, list(v)) for k, v in grid.items()]
+    axes = dict(named)
+    if len(axes) < len(named):                   # a dict would keep the last silently
+        twice = next(n for n, _ in named if sum(m == n for m, _ in named) > 1)
+        raise ValueError(f"the axis {twice!r} is given twice; give each setting once")
+    size = math.prod(len(v) for v in axes.values())
+    if size > MAX_POINTS:          # counted, not built: the points are made only for a grid that fits
+        raise TooManyValues(f"{size} points is more than {MAX_POINTS}; use fewer values")
     # Values the axes vary are not fixed ones (a sweep's record would otherwise name them twice).
     fixed = {k: v for k, v in (fixed or {}).items() if k not in axes}
     spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, fixed)
-    if len(spec.points()) > MAX_POINTS:
-        raise ValueError(f"{len(spec.points())} points is more than {MAX_POINTS}; use fewer values")
     if measure.default_steps and spec.steps < 1:
         raise ValueError("steps must be at least 1")
     for name, values in axes.items():
@@ -194,7 +244,7 @@ class Sweep:
     """Runs a spec's points as Dask tasks. A thread collects results as they finish into `outcome`
     ((rows, columns) of the measure's outcome; NaN until known) and `results`; `on_result` is called
     for each and `on_finish` once at the end (on the sweep's thread). `cancel()` drops the tasks not yet
-    finished."""
+    finished. Refuses (ValueError) a name that would leave the run store and fewer than one worker."""
 
     def __init__(self, spec: SweepSpec, scheduler: str | None = None, n_workers: int | None = None,
                  runs_root: str | Path | None = None, name: str | None = None,
@@ -202,6 +252,8 @@ class Sweep:
                  on_finish: Callable[[], None] | None = None):
         self.spec, self.measure = spec, MEASURES[spec.study]
         self.on_finish = on_finish
+        if n_workers is not None and n_workers < 1:      # a LocalCluster of none would wait for ever
+            raise ValueError(f"the number of workers must be at least 1, not {n_workers}")
         self.scheduler, self.n_workers = scheduler, n_workers
         self.on_result = on_result
         self.outcome = np.full(spec.shape(), np.nan)
@@ -213,6 +265,7 @@ class Sweep:
         self.name = name or time.strftime("%Y%m%d-%H%M%S") + f"-{spec.study}"
         self.path = (Path(runs_root) / "sweeps" / _check_name(self.name, "sweep name")) if runs_root else None
         self._client = self._cluster = None
+        self._scratch: Path | None = None
         self._futures = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -250,14 +303,20 @@ class Sweep:
         # through their futures, so Dask's own log is kept to the critical.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
         if self.scheduler:
-            return Client(self.scheduler, timeout="10s"), None
+            return Client(self.scheduler, timeout="10s", deserializers=RESULT_DESERIALIZERS), None
         workers = self.n_workers or max(1, min(self.total, os.cpu_count() or 1))
+        # Workers' scratch space (Dask's default: <tmp>/dask-scratch-space, shared and never removed)
+        # in a directory of this sweep's own, removed with the cluster.
+        if self.path is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._scratch = Path(tempfile.mkdtemp(prefix=".dask-" if self.path else "sandbox-sweep-", dir=self.path))
         # No dashboard, and the scheduler's own HTTP port (health checks; it opens one even without a
         # dashboard) on a free localhost port instead of 8787, which a user's own Dask may hold.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                               silence_logs=logging.CRITICAL)
-        return Client(cluster), cluster
+                               scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0",
+                                                 "local_directory": str(self._scratch)},   # it makes one too
+                               silence_logs=logging.CRITICAL, local_directory=str(self._scratch))
+        return Client(cluster, deserializers=RESULT_DESERIALIZERS), cluster
 
     def _collect(self) -> None:
         from dask.distributed import as_completed
@@ -283,7 +342,11 @@ class Sweep:
                 elif future.status == "cancelled":
                     continue
                 else:
-                    result = future.result()
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. a result that was not plain floats
+                        self.errors.append(f"{values}: {_first_line(exc)}")
+                        result = {"error": _first_line(exc)}
                 self._record(index, values, result)
             if self.state == "running":
                 self.state = "done"
@@ -317,6 +380,8 @@ class Sweep:
                     closable.close()
                 except Exception:  # noqa: BLE001 - closing a cluster that is already gone
                     pass
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     # ---- the record ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -332,6 +397,11 @@ class Sweep:
         with os.fdopen(handle, "w") as out:
             json.dump(self.to_dict(), out, indent=1, default=_plain)
         os.replace(tmp, self.path / "sweep.json")      # a reader never sees half a file
+
+
+def _first_line(exc: BaseException) -> str:
+    # Dask's "could not serialize" error carries the worker's whole traceback after its first line.
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _plain(value):

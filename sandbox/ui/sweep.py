@@ -4,6 +4,10 @@ the phase diagram fill in as points finish.
 The panel reads only the Sweep's plain results (a numpy grid, floats, a message); the sweep's
 thread and Dask's workers never touch a Bokeh object. One sweep runs at a time per server: a
 second session asking meanwhile is told so.
+
+Where the sweep runs is the server's choice (`SANDBOX_DASK_SCHEDULER` when it was started; a
+LocalCluster otherwise), never the page's: the server trusts the cluster it connects to with its
+own process, so nothing a page sets holds an address. The panel says which kind it is, not where.
 """
 from __future__ import annotations
 
@@ -14,12 +18,19 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMapper
 
-from ..runtime.sweep import MEASURES, Sweep, cell, make_spec
+from ..runtime.sweep import MEASURES, SCHEDULER_ENV, Sweep, cell, make_spec, server_scheduler
 from ..views.base import DrawnOnFirstUse, new_figure
 from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
 _ONE_AT_A_TIME = threading.Lock()   # a LocalCluster takes every core: one sweep per server
+
+
+def _where() -> str:
+    # The kind of cluster only: its address would tell every visitor where the server's cluster is.
+    if server_scheduler() is None:
+        return "Runs on this machine (a Dask LocalCluster)."
+    return f"Runs on the server's Dask cluster (`{SCHEDULER_ENV}`)."
 
 
 def _label(value) -> str:
@@ -39,8 +50,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         self.y_axis = pn.widgets.TextInput(label="y axis (empty: one row)", value=y, sizing_mode="stretch_width")
         self.steps = pn.widgets.IntInput(label="most steps per point", value=steps or self.measure.default_steps,
                                          start=1, step=500, width=160, visible=bool(self.measure.default_steps))
-        self.scheduler = pn.widgets.TextInput(label="Dask scheduler (empty: this machine)", value="",
-                                              placeholder="tcp://host:8786", width=220)
+        self.where = pn.pane.Markdown(_where(), styles={"font-size": "12px", "color": "#555"})
         self.run_button = pn.widgets.Button(label="Run sweep", button_type="primary", width=120)
         self.cancel_button = pn.widgets.Button(label="Cancel sweep", width=120, disabled=True)
         self.status = LiveMarkdown("", sizing_mode="stretch_width", css_classes=["sandbox-sweep-status"])
@@ -78,7 +88,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
             self.status.object = "Another sweep is running on this server; try again when it has finished."
             return
         try:
-            self.sweep = Sweep(spec, scheduler=self.scheduler.value.strip() or None, runs_root=self.runs_root,
+            self.sweep = Sweep(spec, scheduler=server_scheduler(), runs_root=self.runs_root,
                                on_finish=_ONE_AT_A_TIME.release)   # also when the session is gone
         except ValueError as exc:     # e.g. a run store path that cannot be used
             _ONE_AT_A_TIME.release()
@@ -143,7 +153,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
             f"changed; the colour is the {self.measure.label}. "
             "Cells fill in as Dask's workers finish them (grey: not yet; — : not reached).",
             sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#555"})
-        controls = pn.Column(self.x_axis, self.y_axis, pn.Row(self.steps, self.scheduler),
+        controls = pn.Column(self.x_axis, self.y_axis, pn.Row(self.steps, self.where),
                              pn.Row(self.run_button, self.cancel_button), self.status, how, width=420)
         return pn.Card(pn.Row(controls, pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
                               sizing_mode="stretch_width"),

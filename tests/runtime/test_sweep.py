@@ -7,8 +7,9 @@ import socket
 import numpy as np
 import pytest
 
+from sandbox.runtime import sweep as sweep_module
 from sandbox.runtime.store import RunStoreError
-from sandbox.runtime.sweep import Sweep, load_sweep, make_spec, parse_axis
+from sandbox.runtime.sweep import MAX_POINTS, Sweep, SweepSpec, load_sweep, make_spec, parse_axis
 
 SMALL_GROKKING = {"p": 31, "width": 128}
 
@@ -20,6 +21,71 @@ def test_an_axis_is_a_list_or_an_even_range():
     for bad in ("weight_decay", "weight_decay=", "x=0:1", "x=0:1:0", "x=a:b:2"):
         with pytest.raises(ValueError):
             parse_axis(bad)
+
+
+def test_a_range_of_whole_numbers_with_a_whole_spacing_gives_whole_numbers():
+    # Integer settings (seed, p, width) are refused by their study's validation as floats.
+    name, seeds = parse_axis("seed=1:5:3")
+    assert (name, seeds) == ("seed", [1, 3, 5]) and all(type(s) is int for s in seeds)
+    assert parse_axis("seed=4:4:1") == ("seed", [4])
+    assert parse_axis("x=0:10:4")[1] == pytest.approx([0, 10 / 3, 20 / 3, 10])    # 10/3 is not whole
+    assert all(type(v) is float for v in parse_axis("x=0.0:2.0:3")[1])             # written as floats
+    assert [v["seed"] for _, v in make_spec("grokking", ["seed=1:5:3"]).points()] == [1, 3, 5]
+
+
+def test_an_axis_given_twice_is_refused_not_merged():
+    with pytest.raises(ValueError, match="'lr' is given twice"):
+        make_spec("grokking", ["lr=0.001,0.002", "lr=0.003"])
+
+
+def test_a_huge_range_is_refused_before_any_value_is_made(monkeypatch):
+    """`a=0:1:100000000` once ran np.linspace(0, 1, 10**8) on the server's event loop."""
+    made = []
+    linspace = np.linspace
+
+    def counted(start, stop, num=50, *args, **kwargs):
+        made.append(num)
+        assert num <= MAX_POINTS, f"np.linspace was asked for {num} values"
+        return linspace(start, stop, num, *args, **kwargs)
+
+    monkeypatch.setattr(np, "linspace", counted)
+    with pytest.raises(ValueError, match=f"100000000 values; a sweep has at most {MAX_POINTS} points"):
+        make_spec("grokking", ["lr=0:1:100000000", "weight_decay=0:1:100000000"])
+    with pytest.raises(ValueError, match="100000000 values"):
+        parse_axis("seed=0:99999999:100000000")          # the whole-number path makes no list either
+    assert all(n <= MAX_POINTS for n in made)
+
+
+def test_a_huge_list_is_refused_after_reading_at_most_one_value_past_the_limit(monkeypatch):
+    read = []
+    number = sweep_module._number
+    monkeypatch.setattr(sweep_module, "_number", lambda text: read.append(text) or number(text))
+    with pytest.raises(ValueError, match=f"more than {MAX_POINTS} values"):
+        parse_axis("seed=" + ",".join(["1"] * 1_000_000))
+    assert len(read) <= MAX_POINTS + 1
+
+
+def test_a_grid_of_too_many_points_is_refused_before_any_point_is_made(monkeypatch):
+    """Two axes of 300 values: 90 000 points were built (twice) before being counted."""
+    def no_points(self):
+        raise AssertionError(f"{len(self.axes)} axes' points were built for a grid that is refused")
+
+    monkeypatch.setattr(SweepSpec, "points", no_points)
+    with pytest.raises(ValueError, match=f"90000 points is more than {MAX_POINTS}"):
+        make_spec("grokking", ["lr=0.001:0.01:300", "weight_decay=0:1:300"])
+
+
+@pytest.mark.parametrize("workers", [0, -1])
+def test_a_sweep_of_fewer_than_one_worker_is_refused_when_made(workers):
+    """`--workers -1` made a LocalCluster with no worker, and the sweep waited for ever."""
+    with pytest.raises(ValueError, match="number of workers must be at least 1"):
+        Sweep(make_spec("hopfield", ["load=0.1"]), n_workers=workers)
+
+
+def test_a_sweep_name_that_climbs_out_of_the_store_is_refused_with_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="sweep name '../x' may only hold"):
+        Sweep(make_spec("hopfield", ["load=0.1"]), runs_root=tmp_path, name="../x")
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("study, grid, message", [
