@@ -71,3 +71,7 @@ def test_make_serve_listens_on_localhost_and_the_readme_says_how_to_open_it_up()
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Serving to others"):]
     assert "--allow-websocket-origin" in section and "--address 0.0.0.0" in section
+    assert "--basic-auth" in section and "docs/serving.md" in section
+    recipe = (ROOT / "docs" / "serving.md").read_text()
+    assert all(option in recipe for option in ("--basic-auth", "--cookie-secret", "--oauth-provider", "--admin",
+                                                "SANDBOX_DASK_SCHEDULER", "SANDBOX_ALLOWED_HOSTS", "serve_setup.py"))
