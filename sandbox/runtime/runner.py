@@ -20,6 +20,7 @@ from .faults import from_environment
 from .landscape import LandscapeTracker
 from .observer import Observer
 from .snapshot import Mailbox, Snapshot
+from .stopping import Stopped
 from .store import RunRecord, RunStoreError, save_run
 
 
@@ -104,6 +105,9 @@ class Runner:
         self.saved_path = None
         self._serial = 0
         self._stopping = False
+        # Set by stop(); the study's long loops (a source model trained inside build()) check it.
+        self._stop_event = threading.Event()
+        study.stop_event = self._stop_event
         self.slots = slots
         self._resume_state = RunnerState.RUNNING   # what a queued run becomes when its slot comes
         self._fault = from_environment()   # a test hook; None unless SANDBOX_INJECT_FAULT is set
@@ -137,6 +141,7 @@ class Runner:
     def stop(self, timeout: float = 5.0) -> None:
         """End the threads (session closed). Idempotent."""
         self._stopping = True
+        self._stop_event.set()
         if self.landscape is not None:       # first: a surface finished now would ask for a refresh
             self.landscape.stop(timeout)
         self._commands.put(("stop", None))
@@ -189,6 +194,8 @@ class Runner:
                     continue  # drain every queued command before the next step
                 if busy:
                     self._guarded(self._advance)
+        except Stopped:
+            return       # a long loop saw stop(): the session is gone, nothing to report
         finally:
             if self.slots is not None:
                 self.slots.release(self)
@@ -313,7 +320,7 @@ class Runner:
         if record.state:
             try:
                 self.study.load_state_dict(record.state)
-            except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any misfit (an AttributeError too) brings the old run back
                 if previous is None:
                     raise
                 self._load(previous, restoring=True)        # back to the run that was on screen

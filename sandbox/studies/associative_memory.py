@@ -18,6 +18,7 @@ from ..models.associative_memory import AssociativeMemories
 from ..runtime.device import resolve_device
 from ..tasks.zipf import ZipfAssociations
 from .base import StudyConfig, TorchStudy, register
+from .cost import FLOAT, Cost, landscape_memory
 
 DIMS = (4, 8, 16, 32, 64)      # the memory sizes trained side by side
 
@@ -30,6 +31,22 @@ class MemoryConfig(StudyConfig):
     batch_size = param.Integer(default=256, bounds=(1, 65_536), doc="Samples per step.")
     optimizer = param.Selector(default="adam", objects=["adam", "sgd"], doc="Adam, or plain SGD.")
     lr = param.Number(default=1e-2, bounds=(1e-5, 100.0), label="Learning rate", doc="Step size (live).")
+
+    def cost(self) -> Cost:
+        """Every memory's (rows, n_classes) logits are alive together: a step's rows are the batch
+        (logits, log-softmax and their gradients, ~5 copies), a snapshot's every token (logits,
+        log-softmax and the other pass's logits, ~3), and the landscape's every token at each of its
+        weight points: the landscape dominates. The fixed embeddings are (n_tokens + n_classes) × Σd,
+        twice (the model and its shadow). Measured with the landscape: n_tokens = 10 000, n_classes = 100
+        peaks at 1.3 GB (2.0 estimated); a tenth of n_tokens = 100 000, n_classes = 1000, batch 65 536
+        had grown by 2.8-3.2 GB one second into its first landscape (20 GB estimated)."""
+        logits = len(DIMS) * self.n_classes
+        memory = (FLOAT * logits * (5 * self.batch_size + 3 * self.n_tokens)
+                  + landscape_memory(self.n_tokens, logits)
+                  + FLOAT * 2 * sum(DIMS) * (self.n_tokens + self.n_classes))
+        work = 2 * sum(d * d + d * self.n_classes for d in DIMS) * max(self.batch_size, self.n_tokens) * 3
+        return Cost(memory=memory, work=work, memory_from=("n_tokens", "n_classes", "batch_size"),
+                    work_from=("n_tokens", "n_classes", "batch_size"))
 
 
 @register

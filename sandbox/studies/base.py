@@ -9,6 +9,8 @@ import param
 import torch
 
 from ..runtime.device import resolve_device
+from ..runtime.stopping import NeverStopped, Stopped
+from .cost import Cost, check_cost
 
 STUDIES: dict[str, type["Study"]] = {}
 
@@ -38,6 +40,12 @@ class StudyConfig(param.Parameterized):
         """Cross-field validation; raise ValueError with a message a student can act on.
         Subclasses extend it and call super().check()."""
         resolve_device(self.device)  # 'cuda' without a GPU is refused here, not mid-build
+        check_cost(self.cost())      # before anything is built: a link cannot take the server's memory
+
+    def cost(self) -> Cost:
+        """The memory and work this configuration needs, from its values alone (studies/cost.py).
+        Default: nothing worth counting."""
+        return Cost(0.0)
 
 
 class Study:
@@ -68,6 +76,13 @@ class Study:
     finished_message: str = ""
     # Snapshot scalars shown in the status bar: key → short label.
     HEADLINE: ClassVar[dict[str, str]] = {}
+    # Set by the Runner (a threading.Event) and set when the run is stopped; loops that can run for
+    # long (e.g. training a source model inside build()) call check_stop() every iteration.
+    stop_event = NeverStopped()
+
+    def check_stop(self) -> None:
+        if self.stop_event.is_set():
+            raise Stopped()
 
     def __init__(self, preset: str | None = None, **params):
         self.config = self.Config()

@@ -18,6 +18,7 @@ from ..models.clustering import NORMS, ClusteringTransformer
 from ..runtime.device import resolve_device
 from ..tasks.sparse_modular import CURRICULA, curriculum_level, restrict_to_level, sparse_sum_task
 from .base import StudyConfig, TorchStudy, register
+from .cost import FLOAT, Cost, landscape_memory
 
 SHOWN_SEQUENCES = 512   # read-out points sent to the views per snapshot
 INFLUENCE_SEQUENCES = 512
@@ -58,6 +59,21 @@ class ClusteringConfig(StudyConfig):
         super().check()
         if self.k > self.T:
             raise ValueError(f"|S| = k = {self.k} cannot exceed the sequence length T = {self.T}")
+
+    def cost(self) -> Cost:
+        """A snapshot runs the model over every training and test sequence at once, a step over a
+        batch (with its backward, ~3 copies). Per sequence: embeddings and norms (T, d), the read-out's
+        attention (H, T) and MLP (ffn_dim); each mixing layer adds q, k, v, its (H, T, T) attention and
+        a (T, ffn_dim) MLP. The tokens are int64, kept as numpy and as a tensor."""
+        T, d, H, ffn = self.T, self.d, self.n_heads, self.ffn_dim
+        per_sequence = 6 * T * d + 2 * H * T + 2 * ffn + (self.n_layers - 1) * (
+            3 * H * T * d + 2 * H * T * T + 2 * T * ffn + 4 * T * d)
+        sequences = self.n_train + self.n_test
+        memory = (FLOAT * per_sequence * (sequences + 3 * self.batch_size) + 2 * 8 * T * sequences
+                  + landscape_memory(min(PROBE_SAMPLES, self.n_train), per_sequence))
+        drivers = ("n_train", "n_test", "batch_size", "ffn_dim", *(("n_layers",) if self.n_layers > 1 else ()))
+        return Cost(memory=memory, work=2 * max(d, ffn) * per_sequence * sequences,
+                    memory_from=drivers, work_from=("n_train", "n_test"))
 
 
 @register
@@ -109,7 +125,8 @@ class ClusteringStudy(TorchStudy):
         in_s = x_test[:, list(self.task.S)]
         self.sum_test = in_s.sum(axis=1)                                 # the integer sum clusters form around
         # Which tokens sit in S, as one integer: sequences the task cannot tell apart share it.
-        self.pattern_test = (in_s * c.p ** np.arange(c.k)).sum(axis=1)
+        # Numbered by np.unique, not Σ x_s p^i: p^k passes int64 at p = 64, k = 11, and wrapped numbers merged patterns.
+        self.pattern_test = np.unique(in_s, axis=0, return_inverse=True)[1].reshape(-1)
         torch.manual_seed(c.seed)
         self.model = ClusteringTransformer(c.p, c.T, c.d, c.n_layers, c.n_heads, c.norm, c.mlp, c.ffn_dim,
                                            init_scale=c.init_scale).to(self.device)

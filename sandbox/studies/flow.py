@@ -19,6 +19,7 @@ from ..runtime.device import resolve_device
 from ..tasks.flow2d import (SOURCES, TARGETS, TARGETS_WITHOUT_MODES, Source, make_target,
                             nearest_mode_by_direction, prune, sparse_directions)
 from .base import StudyConfig, TorchStudy, register
+from .cost import FLOAT, STEP_OVERHEAD, Cost, landscape_memory
 
 PARTICLES = 1024          # fixed source particles integrated at every snapshot
 SHOWN = 512               # of them, sent to the views
@@ -30,6 +31,7 @@ FIELD_GRID, FIELD_TIMES = 21, np.linspace(0.0, 1.0, 11)
 COUPLINGS = ("independent", "minibatch OT", "mode-matched")
 EMA_DECAY = 0.99          # the observed weights average the last ~100 steps
 STRANDED_AT = {"three directions": 1.0}   # the paper's threshold; others: 0.125 × the data's scale
+EARLY_SAMPLES = 8192      # the early-model source's bank of samples
 
 
 class FlowConfig(StudyConfig):
@@ -73,6 +75,33 @@ class FlowConfig(StudyConfig):
         for blob in self.blobs:
             if len(blob) != 3 or not blob[2] > 0:
                 raise ValueError(f"a drawn blob is [x, y, σ] with σ > 0, got {blob}")
+
+    def _mlp_flops(self, n: int) -> float:
+        """One forward pass of the velocity MLP over n points: (2 + 16 time features) → width, then
+        depth − 1 width × width layers, then → 2."""
+        w = self.width
+        return 2.0 * n * (18 * w + (self.depth - 1) * w * w + 2 * w)
+
+    def cost(self) -> Cost:
+        """A build trains the early-model source's own model first (early_steps steps, none of them
+        free however small), a snapshot integrates 1024 particles over NFE steps plus the quality
+        and field probes; a step holds the batch's activations, and minibatch OT its batch² costs."""
+        w, batch = self.width, self.batch_size
+        snapshot = self._mlp_flops(1) * (PARTICLES * self.nfe + W2_POINTS * (sum(QUALITY_NFE) + 1)
+                                         + FIELD_GRID ** 2 * len(FIELD_TIMES))
+        build = 0.0
+        if self.source == "early model":
+            build = (self.early_steps * max(3 * self._mlp_flops(batch), STEP_OVERHEAD)
+                     + self._mlp_flops(EARLY_SAMPLES) * 32)                 # the bank: 32 NFE
+        params = 18 * w + (self.depth - 1) * w * w + 2 * w
+        memory = FLOAT * (4 * batch * w * self.depth + 2 * EARLY_SAMPLES * w + 4 * PARTICLES * (self.nfe + 1)
+                          + 8 * params) + 8 * 2 * batch * batch * (self.coupling == "minibatch OT")
+        memory += landscape_memory(PROBE_SAMPLES, w * self.depth)
+        if self.source == "mixture fit":
+            memory += 8 * 2 * self.n_data * self.components       # k-means distances, float64
+        slower = ("early_steps", "width", "depth", "batch_size") if build > snapshot else ("nfe", "width", "depth")
+        return Cost(memory=memory, work=max(build, snapshot), memory_from=("batch_size", "width", "depth"),
+                    work_from=slower)
 
 
 @register
@@ -197,7 +226,7 @@ class FlowStudy(TorchStudy):
         if "ema" in state:
             self.ema.load_state_dict(state["ema"])
 
-    def _early_model_samples(self, n: int = 8192) -> np.ndarray:
+    def _early_model_samples(self, n: int = EARLY_SAMPLES) -> np.ndarray:
         """What a flow model stopped after `early_steps` generates: the paper's density-
         approximation sources (a model's output after 20 … 10k iterations)."""
         c = self.config
@@ -205,7 +234,8 @@ class FlowStudy(TorchStudy):
         early = FlowStudy(**{**c.values(), "source": gaussian, "coupling": "independent", "pruned": False,
                              "seed": c.seed + 100})
         early.build()
-        for _ in range(c.early_steps):
+        for _ in range(c.early_steps):      # up to minutes: a closed session must not wait for it
+            self.check_stop()
             early.step()
         x0 = early.source.sample(n, np.random.default_rng(c.seed + 101))
         return early._generate(early.ema.module, x0, 32)[-1]

@@ -19,6 +19,7 @@ from ..runtime.device import resolve_device
 from ..runtime.graphed_step import GraphedStep
 from ..tasks.modular import OPERATIONS, is_prime, modular_table
 from .base import StudyConfig, TorchStudy, register
+from .cost import FLOAT, Cost, landscape_memory
 
 TOP_KEYS = 5  # key frequencies reported and used for restricted/excluded loss
 
@@ -52,6 +53,27 @@ class GrokkingConfig(StudyConfig):
         neurons = self.width if self.model == "mlp" else self.d_mlp
         if self.selected_neuron >= neurons:
             raise ValueError(f"neuron {self.selected_neuron} does not exist; the model has {neurons}")
+
+    def cost(self) -> Cost:
+        """Full-batch steps (~3 copies of the training pairs' activations: forward, backward, softmax)
+        and snapshots over all p² pairs (1 copy, no gradients), plus the landscape: the activations
+        dominate. Per pair the MLP holds a (width,) hidden row and a (p,) logit row, the transformer 3
+        positions of residual, attention and MLP activations. Measured: nanda2023 with its landscape
+        peaks at 1.3 GB (1.45 estimated); 8 seeds of p = 211, width 2048, 9 GB (9.7)."""
+        pairs, p = self.p ** 2, self.p
+        if self.model == "mlp":
+            per_pair, params, drivers = self.width + p, 3 * p * self.width, ("width", "p")
+            flops = 2 * self.width * p
+        else:
+            d = self.d_model
+            per_pair = 3 * (4 * d + 2 * self.d_mlp + p)
+            params, drivers = 2 * p * d + 4 * d * d + 2 * d * self.d_mlp, ("d_mlp", "d_model", "p")
+            flops = 2 * (3 * (4 * d * d + 2 * d * self.d_mlp) + d * p)
+        trained = round(self.train_fraction * pairs)
+        memory = (FLOAT * ((3 * trained + pairs) * per_pair + 5 * params)
+                  + landscape_memory(min(PROBE_SAMPLES, trained), per_pair))
+        return Cost(memory=memory, work=3 * pairs * flops,
+                    memory_from=drivers, work_from=drivers)
 
 
 @register

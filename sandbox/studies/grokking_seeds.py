@@ -19,7 +19,23 @@ from ..models.ensemble import Ensemble
 from ..models.mlp import PairMLP
 from ..runtime.device import resolve_device
 from ..tasks.modular import modular_table
-from .grokking import TOP_KEYS, GrokkingStudy
+from .cost import check_cost
+from .grokking import TOP_KEYS, GrokkingConfig, GrokkingStudy
+
+MAX_SEEDS = 256   # the panel's input stops here too; checked again here, where a forged value arrives
+
+
+def checked_config(seeds: int, preset: str = "fast", **values) -> GrokkingConfig:
+    """The GrokkingConfig of an ensemble of `seeds` MLPs, or ValueError with a message, before anything
+    is built: the values as the app checks them, the seed count, and the memory of every member at once
+    (each holds its own activations over the p² pairs)."""
+    config = GrokkingStudy.validated({**GrokkingStudy.preset_values(preset), **values})
+    if config.model != "mlp":
+        raise ValueError("seed ensembles train the MLP; choose an MLP preset or model='mlp'")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"choose between 1 and {MAX_SEEDS} seeds, not {seeds}")
+    check_cost(config.cost().times(seeds, "seeds"), what=f"training {seeds} seeds at once")
+    return config
 
 
 @dataclass(frozen=True)
@@ -37,11 +53,7 @@ class SeedEnsemble:
     """`values`: GrokkingConfig values (an MLP preset); `seeds` members trained together."""
 
     def __init__(self, seeds: int = 64, preset: str = "fast", **values):
-        config = GrokkingStudy.validated({**GrokkingStudy.preset_values(preset), **values})
-        if config.model != "mlp":
-            raise ValueError("seed ensembles train the MLP; choose an MLP preset or model='mlp'")
-        if seeds < 1:
-            raise ValueError("an ensemble needs at least one seed")
+        config = checked_config(seeds, preset, **values)
         self.config, self.device = config, resolve_device(config.device)
         c = config
         self.table = modular_table(c.p, c.operation, c.train_fraction, c.seed)

@@ -23,6 +23,7 @@ from ..models.hopfield import KINDS, ModernHopfield, make_network
 from ..runtime.device import resolve_device
 from ..tasks.patterns import DATASETS, image_shape, make_patterns
 from .base import Study, StudyConfig, register
+from .cost import FLOAT, Cost
 
 ASYNC_PARTS = 8                                  # an asynchronous sweep is shown in this many steps
 SHOWN_PATTERNS = 24                              # stored patterns drawn (and overlap bars)
@@ -69,6 +70,17 @@ class HopfieldConfig(StudyConfig):
         if self.target >= self.n_patterns:
             raise ValueError(f"the query's pattern must be one of the {self.n_patterns} stored "
                              f"(0 … {self.n_patterns - 1}), got {self.target}")
+
+    def cost(self) -> Cost:
+        """The weights (N × N for ±1 nets), the stored (P, N) patterns, and the energy surface: one
+        energy, N × (N + P) operations, for each of the 41 × 41 states of the plane, all at once. A
+        capacity point builds a net of capacity_units (load up to 0.3) and retrieves through it."""
+        n = 64 if self.patterns == "digits" else self.n_units
+        grid, nc = LANDSCAPE_GRID ** 2, self.capacity_units
+        memory = FLOAT * (3 * n * n + 4 * self.n_patterns * n + 2 * grid * (n + self.n_patterns) + 3 * nc * nc)
+        work = max(2 * grid * n * (n + self.n_patterns), 2 * 2 * nc * nc * nc)
+        return Cost(memory=memory, work=work, memory_from=("n_units", "n_patterns", "capacity_units"),
+                    work_from=("n_units", "n_patterns", "capacity_units"))
 
 
 class _Curve:

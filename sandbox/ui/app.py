@@ -53,7 +53,6 @@ class Page(Viewer):
         """Served: a template with the controls in the sidebar. In a notebook: the plain layout."""
         doc = served_document()
         if doc is not None:
-            self._start()
             # Bootstrap needs no web fonts: the page works offline (Fast pulls Google Fonts).
             # Each part of the main area is a root of its own, laid out on its own: a change in one
             # (a title, a slider's end) does not make the browser lay out and redraw the others,
@@ -77,6 +76,9 @@ class Page(Viewer):
             # at the end instead, a page builds 0.1-0.8 s sooner.
             with doc.models.freeze():
                 served = template.servable()
+            # The run (the link's settings, the build, the first snapshot) starts once the page's
+            # session is live, not in the GET: a request that never opens its page builds no model.
+            pn.state.onload(self._start)
             pn.state.onload(filling.start)
             return served
         return super().servable(title=title, **kwargs)

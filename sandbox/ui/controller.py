@@ -8,8 +8,9 @@ never sees any of this.
 from __future__ import annotations
 
 import io
+import logging
 import time
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -20,7 +21,8 @@ from panel.viewable import Viewer
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots
-from ..runtime.store import RunStoreError, list_runs, load_run, run_dir, write_metrics, write_snapshot
+from ..runtime.run_checks import read_checked, submit
+from ..runtime.store import RunStoreError, list_runs, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
 from ..views.live_text import LiveAlert, LiveHTML
 from .filling import InPieces
@@ -107,6 +109,7 @@ class StudyController(Viewer):
         self.run_select = pn.widgets.Select(label="Saved runs", options=self._saved_runs())
         self.load_button = pn.widgets.Button(label="Load", width=110)
         self.load_button.on_click(lambda e: self.load(self.run_select.value))
+        self._loading = None    # the Future of the load in progress (files read and checked off the event loop)
         self.metrics_download = pn.widgets.FileDownload(callback=self._metrics_csv, filename="metrics.csv",
                                                         label="Metrics (CSV)", button_type="light", width=140)
         self.snapshot_download = pn.widgets.FileDownload(callback=self._snapshot_npz, filename="snapshot.npz",
@@ -242,13 +245,53 @@ class StudyController(Viewer):
         self.runner.save(self.runs_root)
 
     def load(self, name: str | None) -> None:
+        """Start loading a saved run; returns at once. Its files are read and checked whole on the
+        loader thread (a big run held the server's event loop for seconds), and the result comes
+        back to this session's turn (`_loaded`): the run on screen is untouched until then, and
+        kept whole if any check fails."""
         if not name:
             self.message = "No saved run to load yet: press Save run first, or run the CLI."
             return
+        if self._loading is not None:
+            self.message = "Still loading the last run; Load again when it is in."
+            return
         try:
-            record = load_run(run_dir(self.runs_root, self.study_cls.name, name), expect_study=self.study_cls.name)
+            run_dir(self.runs_root, self.study_cls.name, name)   # a forged name is refused now, not later
         except RunStoreError as exc:
             self.message = f"Could not load: {exc}"
+            return
+        self.message = f"Loading {name} …"
+        self.load_button.disabled = True
+        session = served_document()      # read here: the loader thread has no current document
+        self._loading = submit(read_checked, self.runs_root, self.study_cls, name)
+        self._loading.add_done_callback(lambda future: self._hand_back(session, name, future))
+
+    def _hand_back(self, session, name: str, future) -> None:
+        """On the loader thread: the result goes to the session's event loop (Bokeh's one thread-safe
+        door into a document); with no server (tests, scripts) there is no loop, so it applies now."""
+        if session is None:
+            self._loaded(name, future)
+            return
+        try:
+            session.add_next_tick_callback(partial(self._loaded, name, future))
+        except Exception:  # noqa: BLE001 - the session closed meanwhile: nobody to show it to
+            self._loading = None
+
+    def _loaded(self, name: str, future) -> None:
+        """In the session's turn: a checked run replaces the one on screen in one go (sidebar, then
+        the Runner, as a Reset does), or a message says which file is wrong and nothing changes."""
+        self._loading = None
+        self.load_button.disabled = False
+        if self.runner.state == RunnerState.STOPPED:
+            return                      # the session closed while the files were read
+        try:
+            record = future.result()
+        except RunStoreError as exc:
+            self.message = f"Could not load: {exc}"
+            return
+        except Exception as exc:  # noqa: BLE001 - a failure of the checks themselves: say so, keep the run
+            logging.getLogger(__name__).exception("loading %s failed", name)
+            self.message = f"Could not load {name}: {type(exc).__name__}: {exc}"
             return
         self.settings.param.update(**{k: v for k, v in record.params.items() if k in self.settings.param})
         self.runner.load(record)

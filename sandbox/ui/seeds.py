@@ -15,21 +15,23 @@ import torch
 from bokeh.models import ColumnDataSource
 
 from ..runtime.device import lower_thread_priority
-from ..studies.grokking_seeds import SeedEnsemble, SeedSpread
-from ..views.base import PALETTE, DrawnOnFirstUse, new_figure
+from ..runtime.slots import TrainerSlots, server_slots
+from ..studies.grokking_seeds import MAX_SEEDS, SeedEnsemble, SeedSpread, checked_config
+from ..views.base import PALETTE, DrawnOnFirstUse, new_figure, served_document
 from ..views.live_text import LiveMarkdown
 from .polling import Poller
 
 
 class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
-    """`settings()` gives (preset, values): the seeds start from the app's current settings."""
+    """`settings()` gives (preset, values): the seeds start from the app's current settings. `slots`: the
+    trainer cap the seeds count against (served: the server's; unserved, none unless given)."""
 
     def __init__(self, settings: Callable[[], tuple[str, dict]], seeds: int | None = None, steps: int = 1000,
-                 period_ms: int = 500):
+                 period_ms: int = 500, slots: TrainerSlots | None = None):
         # A GPU trains 64 seeds of 1000 steps in seconds; a CPU core needs ~100 s for 8 (benchmarks/RESULTS.md).
         seeds = seeds or (64 if torch.cuda.is_available() else 8)
         self.settings = settings
-        self.seeds = pn.widgets.IntInput(label="seeds", value=seeds, start=1, end=256, width=110)
+        self.seeds = pn.widgets.IntInput(label="seeds", value=seeds, start=1, end=MAX_SEEDS, width=110)
         self.steps = pn.widgets.IntInput(label="steps", value=steps, start=50, end=100_000, step=500, width=110)
         self.run_button = pn.widgets.Button(label="Train the seeds", button_type="primary", width=140)
         self.stop_button = pn.widgets.Button(label="Stop the seeds", width=120, disabled=True)
@@ -37,7 +39,10 @@ class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         self.run_button.on_click(lambda e: self.run())
         self.stop_button.on_click(lambda e: self.stop())
         self._stop = threading.Event()
+        self._wake = threading.Event()     # a trainer slot became ours, or stop()
         self._thread: threading.Thread | None = None
+        self.slots = slots
+        self.waiting = False               # in line for a trainer slot (written by the seeds' thread)
         self.poller = Poller(self.tick, period_ms, on_close=self.stop)
         # Written by the ensemble's thread, read by the session: plain values only.
         self.measured: tuple[list[int], list[np.ndarray]] = ([], [])
@@ -60,16 +65,19 @@ class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
             return
         preset, values = self.settings()
         values = {k: v for k, v in values.items() if k not in ("selected_neuron",)}
-        try:
-            ensemble = SeedEnsemble(seeds=int(self.seeds.value), preset=preset, **values)
+        total = int(self.seeds.value)
+        try:   # here, not only in the browser's input: a forged count or size is refused before any build
+            checked_config(total, preset, **values)
         except ValueError as exc:
             self.status.object = f"**Not started:** {exc}"
             return
         self._stop.clear()
+        self._wake.clear()
         self.measured, self.spread, self.message = ([], []), None, ""
         self.curves_source.data, self.wins_source.data = {"xs": [], "ys": []}, {"k": [], "seeds": []}
-        steps, total = int(self.steps.value), int(self.seeds.value)
-        self._thread = threading.Thread(target=self._train, args=(ensemble, steps), name="sandbox-seeds", daemon=True)
+        slots = self.slots if self.slots is not None else server_slots() if served_document() is not None else None
+        self._thread = threading.Thread(target=self._train, args=(slots, total, preset, values, int(self.steps.value)),
+                                        name="sandbox-seeds", daemon=True)
         self._thread.start()
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.status.object = f"Training {total} seeds together (seeds {values.get('seed', 0)}…)…"
@@ -77,24 +85,49 @@ class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         if self._thread is not None:
             self._thread.join(timeout)
         return self._thread is None or not self._thread.is_alive()
 
-    def _train(self, ensemble: SeedEnsemble, steps: int) -> None:
+    def _train(self, slots: TrainerSlots | None, seeds: int, preset: str, values: dict, steps: int) -> None:
         lower_thread_priority()
+        owner = object()      # this run's place in the trainer line
         def progress(step, train, test):
             steps_so_far, tests = self.measured
             self.measured = (steps_so_far + [step], tests + [test])
         try:
+            if slots is not None and not self._wait_for_slot(slots, owner):
+                self.message = "Stopped before a trainer was free."
+                return
+            ensemble = SeedEnsemble(seeds=seeds, preset=preset, **values)   # built once it may train
             self.spread = ensemble.run(steps, every=max(10, steps // 60), progress=progress, stop=self._stop.is_set)
         except Exception as exc:  # noqa: BLE001 - say why in the panel; the app goes on
             self.message = f"The seeds stopped: {type(exc).__name__}: {exc}"
+        finally:
+            self.waiting = False
+            if slots is not None:
+                slots.release(owner)
+
+    def _wait_for_slot(self, slots: TrainerSlots, owner) -> bool:
+        """Take a trainer slot like a session's run does, waiting in line while all are busy; False if
+        stopped meanwhile."""
+        while not slots.acquire(owner, wake=self._wake.set):
+            self.waiting = True
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return False
+        self.waiting = False
+        return not self._stop.is_set()
 
     def tick(self) -> None:
         steps, tests = self.measured
+        if self.waiting:
+            self.status.object = ("Waiting: every trainer of this server is busy. The seeds start by themselves "
+                                  "when one of them pauses or its tab closes.")
         if steps:
             accuracy = np.array(tests).T                      # (seeds, measurements)
             self.curves_source.data = {"xs": [steps] * len(accuracy), "ys": [list(row) for row in accuracy]}

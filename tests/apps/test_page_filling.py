@@ -1,12 +1,49 @@
 """A served page's parts come one by one after it has loaded, with a line saying how far it got;
 a row of views comes view by view; a part that fails to build is replaced by a message and the
 others still come (sandbox/ui/filling.py). Unserved, each step runs at once."""
+from contextlib import contextmanager
 from functools import partial
+from types import SimpleNamespace
 
 import panel as pn
+from bokeh.document import Document
+from panel.io.state import set_curdoc
 
 from sandbox.ui import filling as filling_module
 from sandbox.ui.filling import InPieces, PageFilling
+from tests.apps.conftest import build_app
+from tests.conftest import wait_until
+
+
+@contextmanager
+def served_session(query: dict[str, str] | None = None):
+    """A document as `panel serve` makes one for a GET of the page with this query, without a server:
+    what the app's script does runs as in that request. `pn.state._on_load(doc)` afterwards is what
+    the page's websocket connecting does."""
+    doc = Document()
+    request = SimpleNamespace(arguments={k: [str(v).encode()] for k, v in (query or {}).items()}, headers={},
+                              cookies={})
+    context = SimpleNamespace(request=request, id="test-session", server_context=None)
+    doc._session_context = lambda: context
+    try:
+        with set_curdoc(doc):
+            yield doc
+    finally:
+        pn.state._onload.pop(doc, None)
+
+
+def test_a_served_page_builds_no_model_in_its_get_only_once_its_session_is_live(tmp_path):
+    with served_session() as doc:
+        app = build_app("grokking", tmp_path)
+        app.servable()                     # what `panel serve` runs for a GET of the page
+        c = app.controller
+        try:
+            assert not c.runner._built and c.runner._thread is None and not hasattr(c.study, "model")
+            pn.state._on_load(doc)         # the page's websocket connected
+            wait_until(lambda: c.runner.mailbox.peek() is not None, timeout=30, what="the first snapshot")
+            assert hasattr(c.study, "model") and c.runner.slots is not None   # served: it counts against the cap
+        finally:
+            c.close()
 
 
 def test_every_part_comes_in_order_and_the_loading_line_goes():

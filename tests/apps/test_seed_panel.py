@@ -1,8 +1,10 @@
 """The seed-spread panel of the grokking app, without a browser. Run: pytest tests/apps/test_seed_panel.py"""
 import numpy as np
 
+from sandbox.runtime.slots import TrainerSlots
 from sandbox.ui.seeds import SeedSpreadPanel
 from tests.apps.conftest import opened_app
+from tests.conftest import wait_until
 
 
 def seed_panel(app) -> SeedSpreadPanel:
@@ -38,3 +40,54 @@ def test_stop_ends_the_seeds_early_and_a_transformer_is_refused(tmp_path):
         app.controller.settings.model = "transformer"
         panel.run()
         assert "Not started" in panel.status.object and "MLP" in panel.status.object
+
+
+def test_a_forged_seed_count_past_the_inputs_bound_is_refused_on_the_server(tmp_path):
+    with opened_app("grokking", tmp_path) as app:
+        panel = seed_panel(app)
+        panel.seeds.value = 10_000          # what a forged request does: the browser's bound is not checked here
+        panel.run()
+        assert "Not started" in panel.status.object and "256" in panel.status.object
+        assert panel._thread is None and not panel.run_button.disabled    # nothing built, nothing started
+
+
+def test_seeds_too_big_together_are_refused_by_the_cost_check_before_anything_is_built(tmp_path):
+    with opened_app("grokking", tmp_path) as app:
+        panel = seed_panel(app)
+        app.controller.settings.param.update(p=211, width=2048)
+        panel.seeds.value = 8               # measured: 9 GB at its peak
+        panel.run()
+        assert "Not started" in panel.status.object and "GB" in panel.status.object
+        assert panel._thread is None
+
+
+def test_the_seeds_wait_for_a_trainer_slot_say_so_and_start_when_one_frees(tmp_path):
+    with opened_app("grokking", tmp_path) as app:
+        panel = seed_panel(app)
+        panel.slots = slots = TrainerSlots(1)
+        busy = object()
+        assert slots.acquire(busy, wake=lambda: None)       # another session trains
+        panel.seeds.value, panel.steps.value = 2, 60
+        panel.run()
+        wait_until(lambda: panel.waiting, timeout=30, what="the seeds queued")
+        panel.tick()
+        assert "Waiting" in panel.status.object and not panel.measured[0]
+        slots.release(busy)
+        assert panel.wait(60)
+        panel.tick()
+        assert panel.spread is not None and "Done" in panel.status.object
+        assert slots.training == 0                          # the slot went back
+
+
+def test_seeds_stopped_while_waiting_leave_the_line(tmp_path):
+    with opened_app("grokking", tmp_path) as app:
+        panel = seed_panel(app)
+        panel.slots = slots = TrainerSlots(1)
+        assert slots.acquire(object(), wake=lambda: None)
+        panel.seeds.value, panel.steps.value = 2, 60
+        panel.run()
+        wait_until(lambda: panel.waiting, timeout=30, what="the seeds queued")
+        panel.stop()
+        assert panel.wait(10)
+        panel.tick()
+        assert slots.waiting == 0 and panel.spread is None and "Stopped" in panel.status.object

@@ -86,3 +86,22 @@ def test_losses_left_on_the_device_are_read_back_at_capture_with_the_same_spikes
     a, b = each.capture_extra(), deferred.capture_extra()
     assert deferred._pending == [] and b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-5)
     assert np.isnan(b["spike_loss"]) if np.isnan(a["spike_loss"]) else b["spike_loss"] == pytest.approx(a["spike_loss"])
+
+
+def test_each_pattern_over_s_has_its_own_label_however_large_p_to_the_k(monkeypatch):
+    """The patterns were numbered Σ x_s p^i in int64: at p = 64, k = 12, 64^11 = 2^66 wraps to 0, so two
+    sequences differing only in S's last position shared a number and the by-pattern score merged them."""
+    from sandbox.tasks.sparse_modular import SparseSumTask
+
+    sample = SparseSumTask.sample
+
+    def crafted(task, n, rng):          # the test set: pairs of sequences that differ in one position of S
+        x, y = sample(task, n, rng)
+        if n == 16:
+            x[:] = 0
+            x[1, task.S[-1]] = x[3, task.S[0]] = 1
+        return x, y
+    monkeypatch.setattr(SparseSumTask, "sample", crafted)
+    study = built(ClusteringStudy(preset="paper", **{**TINY, "p": 64, "T": 14, "k": 12, "n_test": 16}))
+    labels = study.pattern_test
+    assert labels[0] == labels[2] and len({labels[0], labels[1], labels[3]}) == 3
