@@ -7,7 +7,8 @@ interpolation. Computing a surface (hundreds of model evaluations, seconds on a 
 on the tracker's thread: never on the UI thread, never holding up the training step or the other
 views. While training runs it refreshes a coarse grid every `refresh_s` seconds (and never takes
 more than about 40% of a core); once training stops it refines the grid for the final
-weights, and says so through `on_result` so a paused page shows it.
+weights, and says so through `on_result` so a paused page shows it. Served, each computation first
+takes a work permit (slots.WorkPermits), so only so many pages compute a landscape at once.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import torch
 from ..analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation, losses_at,
                                   loss_slice, pca_components, project, top_hessian_eigenvalue, unflatten)
 from .device import lower_thread_priority
+from .slots import NO_PERMITS
+from .stopping import Stopped
 
 COARSE, FINE = 21, 41            # grid points per side while training / once it stops
 TRAJECTORY_POINTS = 64
@@ -74,8 +77,9 @@ def surface_value(surface: np.ndarray, alpha: float, beta: float) -> float:
 
 class LandscapeTracker:
     def __init__(self, on_result: Callable[[], None] | None = None,
-                 on_error: Callable[[Exception], None] | None = None):
+                 on_error: Callable[[Exception], None] | None = None, permits=NO_PERMITS):
         self.on_result, self.on_error = on_result, on_error
+        self.permits = permits
         self.directions = PCA
         self.refresh_s = 2.0
         self._cond = threading.Condition()
@@ -88,7 +92,7 @@ class LandscapeTracker:
         self._forced = False
         self._busy = False
         self._reported: Plane | None = None                         # the plane whose sharpness is in history
-        self._stopped = False
+        self._stopped = threading.Event()     # an event, not a flag: a wait for a permit watches it
         self._thread: threading.Thread | None = None
 
     # ---- any thread ------------------------------------------------------------
@@ -126,7 +130,7 @@ class LandscapeTracker:
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
-            self._stopped = True
+            self._stopped.set()
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -182,7 +186,7 @@ class LandscapeTracker:
 
     # ---- the tracker's thread --------------------------------------------------
     def _ensure_thread(self) -> None:
-        if not self._stopped and (self._thread is None or not self._thread.is_alive()):
+        if not self._stopped.is_set() and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._loop, name="sandbox-landscape", daemon=True)
             self._thread.start()
 
@@ -213,33 +217,49 @@ class LandscapeTracker:
 
     def _loop(self) -> None:
         lower_thread_priority()
-        while True:
-            with self._cond:
-                while not self._stopped:
-                    wait = self._wait_s()
-                    if wait is not None and wait <= 0:
-                        break
-                    self._cond.wait(timeout=wait)
-                if self._stopped:
-                    return
-                key = self._wanted()
-                job = (key, self._probe, list(self._trajectory), self._latest[1])
-                self._attempted, self._forced, self._busy = key, False, True
+        while self._until_due():
             try:
-                plane = self._compute(*job)
-            except InterruptedError:  # stopped, or a new run began: the result is not wanted
-                plane = None
-            except Exception as exc:  # noqa: BLE001 - a failed landscape must not stop training
-                plane = None
-                if self.on_error is not None:
-                    self.on_error(exc)
-            with self._cond:
-                self._busy = False
-                if plane is not None and plane.run_id == self._run_id:
-                    self._plane = plane
-                self._cond.notify_all()
+                # The permit is waited for outside the condition: record() (the observer) never waits on it.
+                with self.permits.held(self._stopped):
+                    plane = self._compute_due()
+            except Stopped:
+                return
             if plane is not None and self.on_result is not None:
                 self.on_result()
+
+    def _until_due(self) -> bool:
+        """Wait until a computation is due: True; or until stopped: False."""
+        with self._cond:
+            while not self._stopped.is_set():
+                wait = self._wait_s()
+                if wait is not None and wait <= 0:
+                    return True
+                self._cond.wait(timeout=wait)
+            return False
+
+    def _compute_due(self) -> Plane | None:
+        """The surface due now (the newest weights': newer ones may have come during the wait for a
+        permit); None if nothing is due any more, or the computation failed or was cancelled."""
+        with self._cond:
+            if self._stopped.is_set() or not self._due_now():
+                return None
+            key = self._wanted()
+            job = (key, self._probe, list(self._trajectory), self._latest[1])
+            self._attempted, self._forced, self._busy = key, False, True
+        try:
+            plane = self._compute(*job)
+        except InterruptedError:  # stopped, or a new run began: the result is not wanted
+            plane = None
+        except Exception as exc:  # noqa: BLE001 - a failed landscape must not stop training
+            plane = None
+            if self.on_error is not None:
+                self.on_error(exc)
+        with self._cond:
+            self._busy = False
+            if plane is not None and plane.run_id == self._run_id:
+                self._plane = plane
+            self._cond.notify_all()
+        return plane
 
     @staticmethod
     def _random_directions(center: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -270,7 +290,7 @@ class LandscapeTracker:
         on_device = lambda flat: {k: v.to(device) for k, v in unflatten(flat, like).items()}  # noqa: E731
         theta, u, v = on_device(center), on_device(d1), on_device(d2)
         grid = np.linspace(-half, half, resolution, dtype=np.float32)
-        cancelled = lambda: self._stopped or self._run_id != run_id  # noqa: E731
+        cancelled = lambda: self._stopped.is_set() or self._run_id != run_id  # noqa: E731
         z = loss_slice(probe.model, probe.loss_of_output, probe.inputs, u, v, grid, grid, chunk=CHUNK, center=theta,
                        cancelled=cancelled)
         alphas, betas = np.meshgrid(grid, grid)

@@ -4,6 +4,8 @@ The training thread only *captures* (a cheap copy of the weights) and drops it i
 one-slot, latest-wins inbox. This thread does the expensive part, `study.observe()`:
 full-table evaluation, Fourier analysis, and so on. When the observer is slower than the
 captures, intermediate ones are skipped, never queued: training never waits for analysis.
+Served, each observation first takes a work permit (slots.WorkPermits): at most so many pages
+observe at once; while it waits, newer captures keep replacing the one it will observe.
 """
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ import threading
 from typing import Any, Callable
 
 from .device import lower_thread_priority
+from .slots import NO_PERMITS
+from .stopping import Stopped
 
 
 class Observer:
-    def __init__(self, work: Callable[[Any], None], on_error: Callable[[Exception], None]):
+    def __init__(self, work: Callable[[Any], None], on_error: Callable[[Exception], None], permits=NO_PERMITS):
         self._work, self._on_error = work, on_error
+        self.permits = permits
         self._cond = threading.Condition()
         self._item: Any = None
         self._busy = False
-        self._stopped = False
+        self._stopped = threading.Event()     # an event, not a flag: a wait for a permit watches it
         self._thread = threading.Thread(target=self._loop, name="sandbox-observer", daemon=True)
         self._thread.start()
 
@@ -40,7 +45,7 @@ class Observer:
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
-            self._stopped = True
+            self._stopped.set()
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
@@ -53,12 +58,17 @@ class Observer:
         lower_thread_priority()
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._item is not None or self._stopped)
-                if self._stopped:
+                self._cond.wait_for(lambda: self._item is not None or self._stopped.is_set())
+                if self._stopped.is_set():
                     return
-                item, self._item, self._busy = self._item, None, True
+                self._busy = True
             try:
-                self._work(item)
+                with self.permits.held(self._stopped):
+                    with self._cond:     # taken only now: the newest capture, however long the wait was
+                        item, self._item = self._item, None
+                    self._work(item)
+            except Stopped:
+                return           # stopped while waiting for a permit: the page is gone
             except Exception as exc:  # noqa: BLE001 - reported through the runner's error state
                 self._on_error(exc)
             finally:

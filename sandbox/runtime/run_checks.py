@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from .slots import NO_PERMITS
+from .stopping import NeverStopped
 from .store import RunRecord, RunStoreError, load_run, run_dir
 
 # One load at a time in the process: a load may hold up to store.MAX_RUN_BYTES, and eight sessions
@@ -25,15 +27,16 @@ def submit(fn, *args) -> Future:
     return _loader.submit(fn, *args)
 
 
-def read_checked(root: str | Path, study_cls, name: str) -> RunRecord:
+def read_checked(root: str | Path, study_cls, name: str, permits=NO_PERMITS) -> RunRecord:
     """The run `name` of `study_cls` under `root`, read and checked whole; RunStoreError otherwise."""
     record = load_run(run_dir(root, study_cls.name, name), expect_study=study_cls.name)
-    return check_fits(study_cls, record)
+    return check_fits(study_cls, record, permits)
 
 
-def check_fits(study_cls, record: RunRecord) -> RunRecord:
+def check_fits(study_cls, record: RunRecord, permits=NO_PERMITS) -> RunRecord:
     """`record` with its params made whole (every setting, as `validated` fills them in), once they
-    pass the study's validation and its weights load into a scratch build of them."""
+    pass the study's validation and its weights load into a scratch build of them. The scratch
+    build waits for one of `permits` (a served process's pool of builds), like any session's build."""
     where = record.path if record.path is not None else Path("the run")
     unknown = sorted(set(record.params) - set(study_cls.Config.param) - {"name"})
     if unknown:
@@ -43,7 +46,8 @@ def check_fits(study_cls, record: RunRecord) -> RunRecord:
     except (ValueError, TypeError) as exc:
         raise RunStoreError(f"{where / 'config.json'} has settings this study refuses: {exc}") from None
     if record.state:
-        _check_weights(study_cls, values, record, where / "state.pt")
+        with permits.held(NeverStopped()):
+            _check_weights(study_cls, values, record, where / "state.pt")
     return replace(record, params=values)
 
 

@@ -19,6 +19,7 @@ from .history import History, SnapshotRing
 from .faults import from_environment
 from .landscape import LandscapeTracker
 from .observer import Observer
+from .slots import NO_PERMITS
 from .snapshot import Mailbox, Snapshot
 from .stopping import Stopped
 from .store import RunRecord, RunStoreError, save_run
@@ -67,7 +68,7 @@ class Runner:
     def __init__(self, study, snapshot_every: int = 10, ring_capacity: int = 120,
                  history_rows: int = 20_000, on_snapshot: Callable[[Snapshot], None] | None = None,
                  observe_inline: bool = False, landscape: bool = False, min_interval_s: float = 0.1,
-                 slots=None):
+                 slots=None, permits=NO_PERMITS):
         """`observe_inline`: build every due snapshot on the training thread (deterministic
         records for the CLI and tests). Otherwise a second thread observes, latest-wins,
         and the training loop only pays for a weight copy. `landscape`: keep a loss landscape of
@@ -76,7 +77,10 @@ class Runner:
         skipped (the first steps' powers of two excepted): a fast model (a GPU's 800 steps/s) would
         otherwise keep the observer busy all the time for views that redraw a few times a second.
         `slots`: a TrainerSlots shared with other Runners (a served process): training waits in the
-        `queued` state until one of its slots is free."""
+        `queued` state until one of its slots is free. `permits`: a WorkPermits shared likewise: building
+        the model, each observation and each landscape computation wait for one of its permits (a page
+        waiting to be built says so in `message`). Both may be set after construction, before the first
+        command, as a served controller does."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         self.study = study
@@ -113,6 +117,19 @@ class Runner:
         self._fault = from_environment()   # a test hook; None unless SANDBOX_INJECT_FAULT is set
         self.landscape = (LandscapeTracker(on_result=self._on_landscape, on_error=self._on_landscape_error)
                           if landscape else None)
+        self.permits = permits
+
+    @property
+    def permits(self):
+        return self._permits
+
+    @permits.setter
+    def permits(self, permits) -> None:
+        """The same pool for the build, the observer and the landscape tracker."""
+        self._permits = permits
+        for worker in (self._observer, self.landscape):
+            if worker is not None:
+                worker.permits = permits
 
     # ---- commands (any thread) -------------------------------------------------
     def start(self) -> None:
@@ -354,6 +371,22 @@ class Runner:
         except ValueError as exc:
             self.message = f"Not applied: {exc}"
             return False
+        # The permit before the run lock, as the observer takes them: the other order could deadlock.
+        # Waiting raises Stopped once the page closes: the thread ends, as from a long build.
+        with self._permits.held(self._stop_event, waiting=self._waiting_to_build):
+            self.message = ""
+            self._build()
+        self._publish()
+        return True
+
+    def _waiting_to_build(self, ahead: int) -> None:
+        """Called by WorkPermits (under its lock) while this run waits for a permit to build."""
+        n = self._permits.capacity
+        line = f" ({ahead} {'page waits' if ahead == 1 else 'pages wait'} before this one)" if ahead else ""
+        self.message = (f"Waiting for the server: it builds or analyses at most {n} model{'' if n == 1 else 's'} "
+                        f"at a time, and all are busy{line}. This page's model is built as soon as one is done.")
+
+    def _build(self) -> None:
         with self._run_lock:
             self.state = RunnerState.IDLE
             self._pending_steps = 0
@@ -369,8 +402,6 @@ class Runner:
                 probe = getattr(self.study, "landscape_probe", lambda: None)()
                 self.landscape.begin(self.run_id, probe)
             self.message = ""
-        self._publish()
-        return True
 
     def _advance(self) -> None:
         self._ensure_built()
@@ -423,7 +454,7 @@ class Runner:
             self._observe(item)
             return
         if self._observer is None:
-            self._observer = Observer(self._observe, self._fail)
+            self._observer = Observer(self._observe, self._fail, permits=self._permits)
         self._observer.submit(item)
 
     def _observe(self, item) -> None:

