@@ -1,6 +1,6 @@
 """Regenerate the README screenshots and gallery thumbnails from a served app.
 
-Run: python scripts/screenshots.py   (about a minute: trains the fast preset past grokking)
+Run: python scripts/screenshots.py [name …]   (all: several minutes; the grokking sweep alone ~2-3 min)
 """
 from __future__ import annotations
 
@@ -63,14 +63,45 @@ SHOTS = {
 
 LANDSCAPES = ("grokking", "clustering_heads", "flow_matching", "associative_memory")
 
+# The phase-diagram panels: app, the axes typed, the steps per point (None: the panel's default).
+SWEEPS = {
+    "sweep_grokking": ("grokking", "weight_decay=0,0.5,1", "train_fraction=0.2,0.3,0.5", 2000),
+    "sweep_hopfield": ("hopfield", "load=0.02:0.3:8", "noise=0:0.4:5", None),
+}
+
+
+def capture_sweep(page, url: str, name: str) -> None:
+    """Run the panel's sweep from the app's default settings and shoot the panel when it is done."""
+    app, x_axis, y_axis, steps = SWEEPS[name]
+    page.goto(f"{url}/{app}")
+    page.get_by_role("button", name="Run sweep").wait_for(timeout=60_000)
+    fields = [("x axis (name=values or start:stop:count)", x_axis), ("y axis (empty: one row)", y_axis)]
+    if steps is not None:
+        fields.append(("most steps per point", str(steps)))
+    for label, value in fields:
+        field = page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    page.get_by_role("button", name="Run sweep").click()
+    page.get_by_text("done ·").first.wait_for(timeout=600_000)
+    page.wait_for_timeout(1500)                 # the last redraw reaches the page
+    title = page.get_by_text("Phase diagram (a sweep on Dask)").first
+    top = title.evaluate("el => { el.scrollIntoView({block: 'start'}); return el.getBoundingClientRect().top; }")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROOT / "assets" / "screenshots" / f"{name}.png"),
+                    clip={"x": 345, "y": max(top - 10, 0), "width": 1150, "height": 420})
+
 
 def main(names: list[str]) -> None:
-    """`python scripts/screenshots.py [app …]`: the named apps (all by default) and the gallery."""
-    unknown = set(names) - set(SHOTS)
+    """`python scripts/screenshots.py [name …]`: the named apps and sweeps (all by default) and the gallery."""
+    unknown = set(names) - set(SHOTS) - set(SWEEPS)
     if unknown:
-        raise SystemExit(f"unknown app(s) {sorted(unknown)}; choose from {sorted(SHOTS)}")
+        raise SystemExit(f"unknown name(s) {sorted(unknown)}; choose from {sorted(SHOTS) + sorted(SWEEPS)}")
     with served_page() as (server, page):
-        for name in names or SHOTS:
+        for name in names or [*SHOTS, *SWEEPS]:
+            if name in SWEEPS:
+                capture_sweep(page, server.url, name)
+                continue
             steps, clip, buttons, *query = SHOTS[name]
             train_and_capture(page, f"{server.url}/{name}{''.join(query)}", steps, name, clip, **buttons)
         page.goto(server.url + "/")

@@ -50,7 +50,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         self.y_axis = pn.widgets.TextInput(label="y axis (empty: one row)", value=y, sizing_mode="stretch_width")
         self.steps = pn.widgets.IntInput(label="most steps per point", value=steps or self.measure.default_steps,
                                          start=1, step=500, width=160, visible=bool(self.measure.default_steps))
-        self.where = pn.pane.Markdown(_where(), styles={"font-size": "12px", "color": "#555"})
+        self.where = pn.pane.Markdown(_where(), sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#555"})
         self.run_button = pn.widgets.Button(label="Run sweep", button_type="primary", width=120)
         self.cancel_button = pn.widgets.Button(label="Cancel sweep", width=120, disabled=True)
         self.status = LiveMarkdown("", sizing_mode="stretch_width", css_classes=["sandbox-sweep-status"])
@@ -153,7 +153,8 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
             f"changed; the colour is the {self.measure.label}. "
             "Cells fill in as Dask's workers finish them (grey: not yet; — : not reached).",
             sizing_mode="stretch_width", styles={"font-size": "12px", "color": "#555"})
-        controls = pn.Column(self.x_axis, self.y_axis, pn.Row(self.steps, self.where),
+        # The cluster's line under the steps, not beside them: beside, it was cut off at the panel's edge.
+        controls = pn.Column(self.x_axis, self.y_axis, self.steps, self.where,
                              pn.Row(self.run_button, self.cancel_button), self.status, how, width=420)
         return pn.Card(pn.Row(controls, pn.pane.Bokeh(self.figure, sizing_mode="stretch_width"),
                               sizing_mode="stretch_width"),
