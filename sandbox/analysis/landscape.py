@@ -33,10 +33,12 @@ class LandscapeProbe:
     loss_of_output: Callable[[Any], torch.Tensor]
     label: str = "loss"
     names: tuple[str, ...] = field(init=False)
+    output_axes: OutputAxes = field(init=False)     # name → axes of its output units (filters)
 
     def __post_init__(self):
         self.model = copy.deepcopy(self.model).requires_grad_(False)
         self.names = tuple(name for name, _ in self.model.named_parameters())
+        self.output_axes = output_axes(self.model)
 
     def parameters(self, weights: dict[str, torch.Tensor]) -> Params:
         """The trainable tensors of a captured state dict, in the model's order."""
@@ -51,21 +53,63 @@ def parameters_of(model: torch.nn.Module) -> Params:
     return {name: p.detach() for name, p in model.named_parameters()}
 
 
-def filter_normalized_direction(params: Params, generator: torch.Generator | None = None) -> Params:
-    """A random Gaussian direction with each filter (row along dim 0) rescaled to the norm of the
-    same filter of the weights (Li et al. 2018), so the slice does not depend on how the weights
-    are scaled. Biases and other 1-D parameters get no component, as in the paper. A filter whose
-    weights are all zero gets a unit-norm random filter (a zero one would leave the slice flat)."""
+# Li et al.'s "filter" is one output unit of a layer: for nn.Linear's (out, in) weight one row,
+# i.e. axis 0. Parameters stored otherwise, e.g. (in, out) for `x @ W`, are declared by the module
+# that owns them in a class attribute `OUTPUT_AXES = {attribute name: output axes}` (the entries
+# of a ParameterList share their list's). Several axes index one unit together, e.g. (0, 1, 3) for
+# W_QKV (3, heads, d_model, d_head): a filter is then W_QKV[c, h, :, e], the inputs of one unit.
+LINEAR_OUTPUT_AXES = (0,)
+OutputAxes = dict[str, "tuple[int, ...] | None"]
+
+
+def output_axes(model: torch.nn.Module) -> OutputAxes:
+    """name → the axes of that parameter that index its output units, for every parameter of
+    `model`: the owning module's `OUTPUT_AXES` declaration, else axis 0 (nn.Linear's layout);
+    None for 1-D parameters (biases), which filter normalisation leaves out."""
+    modules = dict(model.named_modules())
+    axes: OutputAxes = {}
+    for name, p in model.named_parameters():
+        parts = name.split(".")
+        declared = LINEAR_OUTPUT_AXES
+        for depth in range(len(parts) - 1, -1, -1):        # the innermost declaration wins
+            table = getattr(modules.get(".".join(parts[:depth])), "OUTPUT_AXES", {})
+            if parts[depth] in table:
+                declared = table[parts[depth]]
+                break
+        axes[name] = None if p.ndim < 2 or declared is None else _checked(name, p.ndim, declared)
+    return axes
+
+
+def _checked(name: str, ndim: int, axes) -> tuple[int, ...]:
+    axes = tuple(sorted({a % ndim for a in axes})) if all(-ndim <= a < ndim for a in axes) else None
+    if not axes or len(axes) == ndim:
+        raise ValueError(f"parameter {name!r} ({ndim} axes) needs one to {ndim - 1} output axes")
+    return axes
+
+
+def filter_normalized_direction(params: Params, generator: torch.Generator | None = None,
+                                axes: OutputAxes | None = None) -> Params:
+    """A random Gaussian direction with each filter rescaled to the norm of the same filter of the
+    weights (Li et al. 2018, §4: d_ij ← d_ij / ‖d_ij‖ · ‖θ_ij‖), so the slice does not depend
+    on how the weights are scaled. A filter is one output unit: `axes[name]` (see `output_axes`;
+    a probe's `output_axes`) gives the axes that index the units, the filter spans the others;
+    names it lacks are taken to be stored like nn.Linear, (out, in). Biases and other 1-D
+    parameters (and any declared None) get no component, as with Li et al.'s `ignore='biasbn'`.
+    A filter whose weights are all zero gets a unit-norm random filter (theirs gets zero, which
+    would leave the slice flat along it)."""
+    axes = axes or {}
     direction = {}
     for name, w in params.items():
-        if w.ndim < 2:
+        out = axes.get(name, LINEAR_OUTPUT_AXES) if w.ndim >= 2 else None
+        if out is None:
             direction[name] = torch.zeros_like(w)
             continue
         d = torch.randn(w.shape, generator=generator, dtype=w.dtype).to(w.device)
-        rows_d = d.reshape(len(d), -1).norm(dim=1)
-        rows_w = w.reshape(len(w), -1).norm(dim=1)
-        rows_w = torch.where(rows_w > 0, rows_w, torch.ones_like(rows_w))
-        direction[name] = d * (rows_w / rows_d.clamp_min(1e-12)).reshape(-1, *[1] * (w.ndim - 1))
+        inputs = [a for a in range(w.ndim) if a not in _checked(name, w.ndim, out)]   # what one filter spans
+        norm_d = torch.linalg.vector_norm(d, dim=inputs, keepdim=True)
+        norm_w = torch.linalg.vector_norm(w, dim=inputs, keepdim=True)
+        norm_w = torch.where(norm_w > 0, norm_w, torch.ones_like(norm_w))
+        direction[name] = d * (norm_w / norm_d.clamp_min(1e-12))
     return direction
 
 

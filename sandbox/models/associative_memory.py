@@ -15,6 +15,8 @@ from torch import nn
 
 
 class AssociativeMemories(nn.Module):
+    OUTPUT_AXES = {"memories": (1,)}      # each W is applied as e_x @ W: (in, out)
+
     def __init__(self, n_tokens: int, n_classes: int, dims: tuple[int, ...]):
         super().__init__()
         self.dims = tuple(dims)

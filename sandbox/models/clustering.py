@@ -43,6 +43,12 @@ class _MLP(nn.Module):
 
 
 class ClusteringTransformer(nn.Module):
+    # The axes that index each weight's output units (Li et al.'s filters; analysis/landscape.py).
+    # Embeddings and W_U are stored (in, out); mix_QKV's unit is (q/k/v, head, e), the read-out
+    # query's a head, the value's the output coordinate e. A tied W_E is also the unembedding,
+    # whose units would be its rows: it counts as the embedding it is first.
+    OUTPUT_AXES = {"W_E": (1,), "W_pos": (1,), "mix_QKV": (0, 1, 3), "query": (0,), "value": (2,), "W_U": (1,)}
+
     def __init__(self, p: int, T: int, d: int = 2, n_layers: int = 1, n_heads: int = 1, norm: str = "rms",
                  mlp: bool = True, ffn_dim: int = 32, tie_output: bool = True, init_scale: float = 1.0):
         super().__init__()

@@ -6,10 +6,12 @@
 - `DenseHopfield` (Krotov & Hopfield 2016): E = −Σ_μ F(ξ_μ·s) with F(x) = xⁿ or exp(x); each
   unit takes the sign that gives the lower energy given the others.
 - `ModernHopfield` (Ramsauer et al. 2020): continuous states, ξ ← X softmax(β Xᵀ ξ) (or
-  sparsemax, Hu et al. 2023), E = −β⁻¹ lse(β Xᵀξ) + ½ ξᵀξ.
+  sparsemax, Hu et al. 2023), E = −β⁻¹ lse(β Xᵀξ) + ½ ξᵀξ (or −β⁻¹ Ψ*(β Xᵀξ) + ½ ξᵀξ).
+  ∇E(ξ) = ξ − update(ξ): an update is a CCCP step, and the energy never rises.
 
 Energies are comparable within one network only. For the exponential dense net the energy is
 reported as −log Σ_μ exp(ξ_μ·s), a monotone transform of −Σ exp that does not overflow.
+Networks compute in float32 unless given `dtype` (float64 for the checks against autograd).
 """
 from __future__ import annotations
 
@@ -40,10 +42,10 @@ def sparsemax(z: torch.Tensor) -> torch.Tensor:
 class BinaryHopfield:
     """Shared by the ±1 networks: asynchronous updates unit by unit, sync updates all at once."""
 
-    def __init__(self, patterns: torch.Tensor):
+    def __init__(self, patterns: torch.Tensor, dtype: torch.dtype = torch.float32):
         if patterns.ndim != 2 or len(patterns) == 0:
             raise ValueError("store at least one pattern, as a (P, N) array of ±1")
-        self.patterns = patterns.float()
+        self.patterns = patterns.to(dtype)
         self.n_units = patterns.shape[1]
 
     def local_drive(self, state: torch.Tensor, unit: int) -> torch.Tensor:
@@ -83,8 +85,8 @@ class BinaryHopfield:
 
 
 class ClassicalHopfield(BinaryHopfield):
-    def __init__(self, patterns: torch.Tensor):
-        super().__init__(patterns)
+    def __init__(self, patterns: torch.Tensor, dtype: torch.dtype = torch.float32):
+        super().__init__(patterns, dtype)
         x = self.patterns
         self.weights = x.T @ x / self.n_units
         self.weights.fill_diagonal_(0.0)
@@ -102,8 +104,8 @@ class ClassicalHopfield(BinaryHopfield):
 class DenseHopfield(BinaryHopfield):
     """`degree` n ≥ 2 for F(x) = xⁿ, or 0 for F(x) = exp(x)."""
 
-    def __init__(self, patterns: torch.Tensor, degree: int = 3):
-        super().__init__(patterns)
+    def __init__(self, patterns: torch.Tensor, degree: int = 3, dtype: torch.dtype = torch.float32):
+        super().__init__(patterns, dtype)
         if degree == 1 or degree < 0:
             raise ValueError(f"the dense net needs degree n ≥ 2 (or 0 for exp), got {degree}")
         self.degree = degree
@@ -135,12 +137,13 @@ class DenseHopfield(BinaryHopfield):
 class ModernHopfield:
     """Continuous states; `sparse` uses sparsemax instead of softmax."""
 
-    def __init__(self, patterns: torch.Tensor, beta: float = 1.0, sparse: bool = False):
+    def __init__(self, patterns: torch.Tensor, beta: float = 1.0, sparse: bool = False,
+                 dtype: torch.dtype = torch.float32):
         if patterns.ndim != 2 or len(patterns) == 0:
             raise ValueError("store at least one pattern, as a (P, N) array")
         if not beta > 0:
             raise ValueError(f"β must be > 0, got {beta}")
-        self.patterns, self.beta, self.sparse = patterns.float(), float(beta), sparse
+        self.patterns, self.beta, self.sparse = patterns.to(dtype), float(beta), sparse
         self.n_units = patterns.shape[1]
 
     def attention(self, state: torch.Tensor) -> torch.Tensor:
@@ -153,9 +156,13 @@ class ModernHopfield:
 
     def energy(self, state: torch.Tensor) -> torch.Tensor:
         scores = self.beta * state @ self.patterns.T
-        if self.sparse:    # −Ψ*(βXᵀξ)/β with Ψ* the conjugate of the Gini entropy ½(1 − ‖p‖²)
+        if self.sparse:
+            # −Ψ*(βXᵀξ)/β. Ψ(p) = ½‖p‖² − ½ on the simplex (the negative Gini entropy), so
+            # Ψ*(z) = max_p ⟨p, z⟩ − Ψ(p) = ⟨p, z⟩ − ½‖p‖² + ½ at p = sparsemax(z), and ∇Ψ* = p.
+            # Footgun: with the signs of ½‖p‖² and ½ swapped (as here once), ∇E ≠ ξ − update(ξ) and
+            # the energy rises along retrieval whenever more than one pattern gets weight.
             p = sparsemax(scores)
-            conjugate = (p * scores).sum(-1) - 0.5 + 0.5 * (p ** 2).sum(-1)
+            conjugate = (p * scores).sum(-1) - 0.5 * (p ** 2).sum(-1) + 0.5
             return -conjugate / self.beta + 0.5 * (state ** 2).sum(-1)
         return (-torch.logsumexp(scores, dim=-1) + math.log(len(self.patterns))) / self.beta \
             + 0.5 * (state ** 2).sum(-1)
@@ -169,11 +176,12 @@ class ModernHopfield:
         return state, max_steps
 
 
-def make_network(kind: str, patterns: torch.Tensor, degree: int = 3, beta: float = 1.0):
+def make_network(kind: str, patterns: torch.Tensor, degree: int = 3, beta: float = 1.0,
+                 dtype: torch.dtype = torch.float32):
     if kind == "classical":
-        return ClassicalHopfield(patterns)
+        return ClassicalHopfield(patterns, dtype)
     if kind == "dense":
-        return DenseHopfield(patterns, degree)
+        return DenseHopfield(patterns, degree, dtype)
     if kind in ("modern", "sparse"):
-        return ModernHopfield(patterns, beta, sparse=kind == "sparse")
+        return ModernHopfield(patterns, beta, sparse=kind == "sparse", dtype=dtype)
     raise ValueError(f"unknown network {kind!r}; choose one of {', '.join(KINDS)}")

@@ -19,6 +19,9 @@ class PairMLP(nn.Module):
     one-hot matmul but costs O(width) per example instead of O(p·width).
     """
 
+    # Every weight is stored (in, out), for `x @ W`: a neuron (or a logit) is a column.
+    OUTPUT_AXES = {"W_a": (1,), "W_b": (1,), "W_out": (1,)}
+
     def __init__(self, p: int, width: int, activation: str = "quadratic", init_scale: float = 1.0):
         super().__init__()
         if activation not in ACTIVATIONS:

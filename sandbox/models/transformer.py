@@ -12,6 +12,12 @@ from torch import nn
 
 
 class GrokTransformer(nn.Module):
+    # The axes that index each weight's output units (Li et al.'s filters; analysis/landscape.py):
+    # the weights are stored (in, out) for `x @ W`, and in the einsums the unit of W_QKV is
+    # (q/k/v, head, e) and that of W_O the residual coordinate d.
+    OUTPUT_AXES = {"W_E": (1,), "W_pos": (1,), "W_QKV": (0, 1, 3), "W_O": (2,), "W_in": (1,), "W_out": (1,),
+                   "W_U": (1,)}
+
     def __init__(self, p: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 512, init_scale: float = 1.0):
         super().__init__()
         if d_model % n_heads:

@@ -37,6 +37,7 @@ DUTY = 1.5
 MARGIN = 1.25                    # the grid reaches this far beyond the trajectory's farthest point
 CHUNK = 32                       # grid points per vmap call (larger chunks run slower on a CPU)
 SHARPNESS_ITERATIONS = 20
+DIRECTION_SEED = 2018           # the random plane's own seed (Li et al.'s year), unlike any study's default
 
 
 @dataclass(frozen=True)
@@ -262,11 +263,14 @@ class LandscapeTracker:
         return plane
 
     @staticmethod
-    def _random_directions(center: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two random directions filter-normalized to the weights at the centre. The draw is seeded:
-        every surface of a run uses the same directions, rescaled as the weights' norms change."""
-        generator = torch.Generator().manual_seed(0)
-        return tuple(flatten(filter_normalized_direction(center, generator)) for _ in range(2))
+    def _random_directions(center: dict[str, torch.Tensor], axes: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two random directions filter-normalized to the weights at the centre, each filter an output
+        unit along the axes the model declares (`axes`, from the probe). The draw is seeded: every
+        surface of a run uses the same directions, rescaled as the weights' norms change."""
+        # Not seed 0: the studies draw their initial weights from seed 0 by default, in the same order,
+        # and the first direction was then the initial weights themselves.
+        generator = torch.Generator().manual_seed(DIRECTION_SEED)
+        return tuple(flatten(filter_normalized_direction(center, generator, axes)) for _ in range(2))
 
     def _compute(self, key: tuple, probe: LandscapeProbe, trajectory: list, lr: float) -> Plane:
         started = time.perf_counter()
@@ -284,7 +288,7 @@ class LandscapeTracker:
         else:
             # Asked for, or too short a trajectory for a plane of its own: Li et al.'s random plane,
             # [-1, 1]² (widened only as far as the path needs).
-            d1, d2 = self._random_directions(unflatten(center, like))
+            d1, d2 = self._random_directions(unflatten(center, like), probe.output_axes)
             coords = project(flats - center, d1, d2)
             half = max(1.0, MARGIN * float(np.abs(coords).max()))
         on_device = lambda flat: {k: v.to(device) for k, v in unflatten(flat, like).items()}  # noqa: E731

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sandbox.analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation,
-                                        loss_slice, losses_at, parameters_of, pca_directions, project,
+                                        loss_slice, losses_at, output_axes, parameters_of, pca_directions, project,
                                         top_hessian_eigenvalue, unflatten)
 
 
@@ -53,6 +53,32 @@ def test_filter_normalization_matches_each_filters_norm_and_skips_biases():
             np.testing.assert_allclose(d[name].norm(dim=1).numpy(), w.norm(dim=1).numpy(), rtol=1e-5)
         else:
             assert torch.count_nonzero(d[name]) == 0
+
+
+class InOut(torch.nn.Module):
+    """y = x @ W (W stored (in, out)) and a 3-axis weight whose output unit is indexed by axes 0 and 2."""
+    OUTPUT_AXES = {"W": (1,), "heads": (0, 2)}
+
+    def __init__(self):
+        super().__init__()
+        self.W = torch.nn.Parameter(torch.randn(6, 3))                             # (in, out)
+        self.heads = torch.nn.Parameter(torch.randn(2, 5, 4))                      # (head, in, out)
+        self.fc = torch.nn.Linear(3, 2)                                            # (out, in), undeclared
+
+
+def test_a_declared_output_axis_makes_each_unit_along_it_a_filter():
+    torch.manual_seed(0)
+    model = InOut()
+    assert output_axes(model) == {"W": (1,), "heads": (0, 2), "fc.weight": (0,), "fc.bias": None}
+    params = parameters_of(model)
+    d = filter_normalized_direction(params, torch.Generator().manual_seed(1), output_axes(model))
+    np.testing.assert_allclose(d["W"].norm(dim=0).numpy(), params["W"].norm(dim=0).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(d["heads"].norm(dim=1).numpy(), params["heads"].norm(dim=1).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(d["fc.weight"].norm(dim=1).numpy(), params["fc.weight"].norm(dim=1).numpy(),
+                               rtol=1e-5)
+    assert torch.count_nonzero(d["fc.bias"]) == 0
+    # The probe reads the same declarations off its model.
+    assert LandscapeProbe(model, (), lambda out: out).output_axes == output_axes(model)
 
 
 def test_pca_of_a_straight_line_trajectory_recovers_its_direction():

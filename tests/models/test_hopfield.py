@@ -77,6 +77,15 @@ def test_sparsemax_by_hand():
     torch.testing.assert_close(p, torch.tensor([[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.6, 0.4, 0.0]]))
 
 
+def test_sparse_energy_by_hand():
+    """Patterns e₁, e₂, β = 1. At ξ = 0 the scores tie, p = (½, ½), Ψ*(0) = ⟨p, 0⟩ − ½‖p‖² + ½ = ¼,
+    so E = −¼. At ξ = e₁, p = (1, 0), Ψ* = 1 − ½ + ½ = 1 and E = −1 + ½‖e₁‖² = −½: lower, as the
+    pattern should be."""
+    net = ModernHopfield(torch.eye(2), beta=1.0, sparse=True)
+    energy = net.energy(torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
+    torch.testing.assert_close(energy, torch.tensor([-0.25, -0.5]))
+
+
 def test_bad_settings_are_refused():
     xi = pattern()
     with pytest.raises(ValueError, match="degree"):

@@ -176,3 +176,20 @@ def test_stop_interrupts_a_long_computation(monkeypatch):
     assert started.wait(30)
     tracker.stop(timeout=10)
     assert not tracker.alive
+
+
+def test_the_random_plane_is_not_the_initial_weights():
+    """The directions' generator was seeded 0, as the studies seed their initial weights by default, and
+    drew in the same order: the first "random" direction was the initial weights, rescaled."""
+    from sandbox.analysis.landscape import flatten
+    from sandbox.studies.grokking import GrokkingStudy
+    from tests.conftest import built
+
+    study = built(GrokkingStudy(preset="fast", p=11, width=16, device="cpu", seed=0))
+    probe = study.landscape_probe()
+    center = {k: v.detach().clone() for k, v in study.model.named_parameters()}
+    d1, d2 = LandscapeTracker._random_directions(center, probe.output_axes)
+    weights = flatten(center)
+    for d in (d1, d2):
+        cosine = float(torch.dot(d, weights) / (d.norm() * weights.norm()))
+        assert abs(cosine) < 0.5, cosine
