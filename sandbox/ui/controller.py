@@ -26,6 +26,7 @@ from ..runtime.store import RunStoreError, list_runs, run_dir, write_metrics, wr
 from ..views.base import served_document, soon
 from ..views.live_text import LiveAlert, LiveHTML
 from .filling import InPieces
+from .memory import release_after_collection
 from .pacing import BrowserPacer
 from .polling import every
 from .url import parse_query, query_for
@@ -309,7 +310,7 @@ class StudyController(Viewer):
             self.runner.refresh()  # build now, so a first visit shows the untrained model, not empty plots
             self._callback = every(self.tick, self.period_ms)
             if pn.state.curdoc is not None:
-                pn.state.on_session_destroyed(lambda ctx: self.close())
+                pn.state.on_session_destroyed(self._on_session_destroyed)
 
     def _apply_link(self) -> None:
         """Settings from the page's URL query, validated like the widgets; then keep the URL in step."""
@@ -343,6 +344,11 @@ class StudyController(Viewer):
             self.preset_select.value = preset
         finally:
             self._quiet_preset = False
+
+    def _on_session_destroyed(self, session_context) -> None:
+        self.close()
+        # Here, not in close(): tests and scripts close controllers without paying for a collection.
+        release_after_collection()   # malloc's freed pages back to the OS once the session is collected
 
     def close(self) -> None:
         if self._callback is not None:

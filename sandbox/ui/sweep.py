@@ -140,9 +140,13 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         if sweep.finished != self._shown:
             self._shown = sweep.finished
             self._redraw()
+        ended = sweep.state != "running" and sweep.wait(0)
+        # Between the last point and the end of the sweep's thread its workers are shut down (seconds):
+        # Run stays off meanwhile, and the status says why.
+        closing = " · closing the workers…" if sweep.state != "running" and not ended else ""
         self.status.object = (f"**{sweep.state}** · {sweep.finished} of {sweep.total} points · "
-                              f"{sweep.message}" + (f" · saved in `{sweep.path}`" if sweep.path else ""))
-        if sweep.state != "running" and sweep.wait(0):
+                              f"{sweep.message}" + (f" · saved in `{sweep.path}`" if sweep.path else "") + closing)
+        if ended:
             self.run_button.disabled, self.cancel_button.disabled = False, True
             self.poller.stop()
             self._redraw()

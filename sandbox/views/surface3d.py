@@ -10,6 +10,7 @@ labels and the colour bar give the real values.
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 import panel as pn
@@ -76,6 +77,10 @@ class Surface3D(View):
         # in software here: at the default 1024 x 768 that cost ~40 ms of the event loop per sync, at
         # 16 x 16 ~1 ms. Nothing looks at that picture; the browser draws the scene at its own size.
         self.plotter = pv.Plotter(off_screen=True, window_size=(16, 16))
+        # PyVista keeps every Plotter in a module-level registry until its close() (pyvista's _ALL_PLOTTERS):
+        # never closed, each page's scene (render window, GL context, meshes: ~10 MB, and Mesa's threads)
+        # outlived its session. Closed when this view is collected, it lives as long as the view.
+        weakref.finalize(self, self.plotter.close)
         self.plotter.set_background("white")
         # The empty scene spans the box, so the browser's first camera fit (made before any data
         # arrives) already frames every surface.
