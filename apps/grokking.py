@@ -32,7 +32,8 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                       y_range=(0, 1.02), description="Per neuron: how much energy sits in its strongest frequencies.")
     spectrum = Bars("fourier.energy", "Embedding energy per frequency", y_label="‖F_k‖²",
                     highlight_key="fourier.key_frequencies",
-                    description="Energy of W_a and W_b at each frequency k; orange: the five key frequencies.")
+                    description="Energy of W_a and W_b at each frequency k; orange: the key frequencies, those "
+                                "the neurons use (for this MLP, after grokking, usually all of them).")
     per_frequency = Bars("neurons.per_frequency", "Neurons per dominant frequency", y_label="neurons",
                          description="How neurons divide the frequencies among themselves.")
     neurons = Image("neurons.frequency_energy", "Neuron × frequency (rows sorted by dominant k)",

@@ -133,7 +133,8 @@ def label_frequency_directions(y: np.ndarray, p: int, ks: np.ndarray) -> np.ndar
 
 def restricted_and_excluded_loss(logits: np.ndarray, y: np.ndarray, train: np.ndarray,
                                  p: int, keys: np.ndarray) -> tuple[float, float]:
-    """Nanda et al.'s progress measures, from logits on all p² pairs, (p², p).
+    """Nanda et al.'s progress measures, from logits on all p² pairs, (p², p), and the key
+    frequencies the neurons use (`progress.neuron_key_frequencies`).
 
     restricted: keep only the key-frequency components of the logits (plus each class's
       mean), loss on all pairs: low once the Fourier circuit alone solves the task.

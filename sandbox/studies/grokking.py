@@ -11,7 +11,7 @@ import param
 import torch
 import torch.nn.functional as F
 
-from ..analysis import fourier
+from ..analysis import fourier, progress
 from ..analysis.landscape import PROBE_SAMPLES, LandscapeProbe
 from ..models.mlp import ACTIVATIONS, PairMLP
 from ..models.transformer import GrokTransformer
@@ -21,7 +21,7 @@ from ..tasks.modular import OPERATIONS, is_prime, modular_table
 from .base import StudyConfig, TorchStudy, register
 from .cost import FLOAT, Cost, landscape_memory
 
-TOP_KEYS = 5  # key frequencies reported and used for restricted/excluded loss
+TOP_KEYS = 5  # strongest embedding frequencies per seed in the seed spread (grokking_seeds)
 
 
 class GrokkingConfig(StudyConfig):
@@ -177,7 +177,10 @@ class GrokkingStudy(TorchStudy):
         energy = per_neuron.sum(axis=0)                                       # (K,)
         K = len(energy)
         dominant, share = fourier.dominant_frequency(per_neuron)
-        keys = fourier.key_frequencies(energy, TOP_KEYS)
+        # Nanda's key frequencies: those the neurons use, from their activations over (a, b),
+        # never from the embedding (for both models; for the transformer the only honest source).
+        neuron_energy, neuron_total = progress.neuron_frequency_energy(hidden.float().cpu().numpy(), p)
+        keys = progress.neuron_key_frequencies(neuron_energy, neuron_total)
         restricted, excluded = fourier.restricted_and_excluded_loss(logits_np, y, train, p, keys)
         order = np.lexsort((-share, dominant))                               # group by k, strongest first
         phase_a, phase_b = fourier.phase_at(W_a, dominant), fourier.phase_at(W_b, dominant)
@@ -197,6 +200,7 @@ class GrokkingStudy(TorchStudy):
             "acc.test": float(correct[test].mean()),
             "loss.restricted": restricted,
             "loss.excluded": excluded,
+            "fourier.key_count": float(len(keys)),
             "weights.norm": weight_norm,
             "fourier.top_share": fourier.top_share(energy, 0.1),
             "fourier.gini": fourier.gini(energy),
@@ -211,7 +215,7 @@ class GrokkingStudy(TorchStudy):
         grid = (correct.reshape(p, p).astype(np.int8) + 2 * self.train_grid.astype(np.int8))
         arrays = {
             "fourier.energy": energy.astype(np.float32),
-            "fourier.key_frequencies": keys.astype(np.int32),
+            "fourier.key_frequencies": keys.astype(np.int32),                # the neurons' frequencies, 1 … K
             "neurons.frequency_energy": norm_rows.astype(np.float32),       # (d, K), rows sum to 1
             "neurons.order": order.astype(np.int32),
             "neurons.dominant": dominant.astype(np.int32),

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sandbox.analysis import fourier
+from sandbox.analysis import fourier, progress
 
 P = 23
 X = np.arange(P)
@@ -94,3 +94,52 @@ def test_restricted_and_excluded_loss_on_a_pure_fourier_circuit():
     assert restricted == pytest.approx(full, rel=1e-5)
     assert full < 0.5
     assert excluded == pytest.approx(np.log(P), rel=1e-6)
+
+
+# ---- Nanda's neuron frequencies (sandbox.analysis.progress) -----------------------------------
+A, B = np.divmod(np.arange(P * P), P)        # the grid, a-major, as the studies lay it out
+
+
+def test_a_neuron_computing_cos_wk_a_plus_b_has_frequency_k_with_all_its_variance():
+    ks, phases = [3, 3, 7, 11], [0.0, 1.1, -2.0, 0.4]
+    hidden = np.stack([np.cos(2 * np.pi * k * (A + B) / P + phi) for k, phi in zip(ks, phases)], axis=1)
+    energy, total = progress.neuron_frequency_energy(hidden, P)
+    k, fraction = progress.neuron_frequencies(energy, total)
+    assert k.tolist() == ks
+    np.testing.assert_allclose(fraction, 1.0, rtol=1e-5)       # float32 activations
+    np.testing.assert_allclose(total, P * P / 2, rtol=1e-5)      # Parseval: Σ cos² over the grid
+    assert progress.neuron_key_frequencies(energy, total).tolist() == [3, 7, 11]
+
+
+def test_a_quadratic_neuron_explains_four_fifths_at_k_and_the_rest_at_2k():
+    """(cos α + cos β)² = 1 + ½cos 2α + ½cos 2β + 2 cos α cos β: variances ⅛ + ⅛ + 1, so k's
+    8 terms hold 1 / 1.25 = 0.8 of it; the rest sits in the linear terms at 2k (here 2·4 = 8)."""
+    hidden = ((np.cos(2 * np.pi * 4 * A / P + 0.3) + np.cos(2 * np.pi * 4 * B / P - 1.2)) ** 2)[:, None]
+    energy, total = progress.neuron_frequency_energy(hidden, P)
+    assert energy[0, 4 - 1] / total[0] == pytest.approx(0.8, rel=1e-5)
+    assert energy[0, 8 - 1] / total[0] == pytest.approx(0.2, rel=1e-5)
+    assert progress.neuron_key_frequencies(energy, total).tolist() == [4]
+
+
+def test_a_dead_neuron_has_no_frequency_and_adds_no_key():
+    hidden = np.stack([np.full(P * P, 2.5), np.cos(2 * np.pi * 5 * (A - B) / P)], axis=1)
+    energy, total = progress.neuron_frequency_energy(hidden, P)
+    k, fraction = progress.neuron_frequencies(energy, total)
+    assert k.tolist() == [0, 5] and fraction[0] == 0.0
+    assert progress.neuron_key_frequencies(energy, total).tolist() == [5]
+
+
+def test_a_fourier_circuit_read_out_from_its_neurons_is_all_restricted_and_nothing_excluded():
+    """Neurons cos(w_k(a+b) + φ_n) read out through cos(w_k c + φ_n), phases spread evenly:
+    logits ∝ cos(w_k(a+b−c)). The neurons give key frequency k; keeping it keeps the whole loss,
+    removing it leaves uniform logits (loss ln p)."""
+    k, phases = 6, 2 * np.pi * np.arange(8) / 8
+    hidden = np.cos(2 * np.pi * k * (A + B)[:, None] / P + phases[None, :])          # (p², 8)
+    W_out = np.cos(2 * np.pi * k * np.arange(P)[None, :] / P + phases[:, None])       # (8, p)
+    logits = 3 * hidden @ W_out
+    keys = progress.neuron_key_frequencies(*progress.neuron_frequency_energy(hidden, P))
+    assert keys.tolist() == [k]
+    y, train = (A + B) % P, np.arange(0, P * P, 2)
+    restricted, excluded = fourier.restricted_and_excluded_loss(logits, y, train, P, keys)
+    assert restricted == pytest.approx(fourier._cross_entropy(logits, y), rel=1e-5)
+    assert excluded == pytest.approx(np.log(P), rel=1e-5)

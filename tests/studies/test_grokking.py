@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sandbox.analysis import fourier, progress
 from sandbox.studies.grokking import GrokkingStudy
 from tests.conftest import built
 
@@ -22,7 +23,7 @@ def test_snapshot_holds_every_metric_with_the_right_shapes(study):
     scalars, arrays = study.snapshot()
     K, p, d = 5, 11, 16
     for key in ("loss.train", "loss.test", "acc.train", "acc.test", "loss.restricted", "loss.excluded",
-                "weights.norm", "fourier.top_share", "fourier.gini", "neurons.mean_dominant_share",
+                "weights.norm", "fourier.key_count", "fourier.top_share", "fourier.gini", "neurons.mean_dominant_share",
                 "neurons.concentration"):
         assert np.isfinite(scalars[key]), key
     shapes = {"fourier.energy": (K,), "neurons.frequency_energy": (d, K), "neurons.order": (d,),
@@ -120,3 +121,22 @@ def test_a_graphed_study_trains_as_the_eager_one_and_saves_both_ways():
     graphed.load_state_dict(on_cpu.state_dict())
     assert np.isfinite(float(graphed.step())) and np.isfinite(float(graphed.step()))
     assert graphed.graphed.recordings == 3
+
+
+@pytest.mark.parametrize("preset, size", [("fast", dict(width=16)), ("nanda2023", dict(d_model=16, n_heads=2, d_mlp=24))])
+def test_key_frequencies_and_progress_measures_come_from_the_neurons_activations(preset, size):
+    """For both models the keys are the frequencies of the neurons' activations over (a, b)
+    (for the transformer a and b reach its neurons only through attention), and the restricted
+    and excluded losses use them."""
+    s = built(GrokkingStudy(preset=preset, p=11, train_fraction=0.5, device="cpu", **size))
+    for _ in range(5):
+        s.step()
+    scalars, arrays = s.snapshot()
+    with torch.no_grad():
+        logits, hidden = s.model.forward_with_hidden(s.a, s.b)
+    keys = progress.neuron_key_frequencies(*progress.neuron_frequency_energy(hidden.numpy(), 11))
+    assert arrays["fourier.key_frequencies"].tolist() == keys.tolist()
+    assert scalars["fourier.key_count"] == len(keys)
+    restricted, excluded = fourier.restricted_and_excluded_loss(logits.numpy(), s.table.y, s.table.train, 11, keys)
+    assert scalars["loss.restricted"] == pytest.approx(restricted, rel=1e-6)
+    assert scalars["loss.excluded"] == pytest.approx(excluded, rel=1e-6)

@@ -54,6 +54,31 @@ def test_after_grokking_most_neurons_are_single_frequency(fast):
     assert fast["neurons.mean_dominant_share"][-1] >= 0.7
 
 
+def first_below(curve, steps, threshold):
+    hits = np.flatnonzero(curve < threshold)
+    assert len(hits), f"never fell below {threshold:.3f} (lowest {curve.min():.3f})"
+    return int(steps[hits[0]])
+
+
+def test_restricted_loss_reaches_half_of_chance_before_the_test_loss(fast):
+    """Nanda's restricted loss (only the key frequencies of the neurons kept) shows the Fourier
+    circuit forming while the test loss is still high."""
+    half_chance = 0.5 * np.log(97)
+    s_restricted = first_below(fast["loss.restricted"], fast["step"], half_chance)
+    s_test = first_below(fast["loss.test"], fast["step"], half_chance)
+    assert s_restricted < s_test, (s_restricted, s_test)
+
+
+def test_excluded_loss_rises_after_memorisation_before_generalisation(fast):
+    """Nanda's excluded loss (train pairs, key frequencies removed) rises as the circuit replaces
+    memorisation: by generalisation it is at least twice its value at memorisation."""
+    s1 = first_step(fast["acc.train"], fast["step"], 0.99)
+    s2 = first_step(fast["acc.test"], fast["step"], 0.95)
+    between = (fast["step"] >= s1) & (fast["step"] <= s2)
+    at_memorisation = fast["loss.excluded"][fast["step"] == s1][0]
+    assert fast["loss.excluded"][between].max() >= 2 * at_memorisation, (at_memorisation, s1, s2)
+
+
 def test_without_weight_decay_the_model_memorises_but_never_generalises():
     run = train("no_weight_decay", 800)
     assert run["acc.train"][-1] == 1.0
