@@ -203,20 +203,31 @@ def interpolation(model: torch.nn.Module, loss_of_output: Callable, inputs: tupl
 
 def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], params: Params,
                            iterations: int = 50, generator: torch.Generator | None = None,
-                           tol: float = 1e-5) -> float:
+                           tol: float = 1e-5, preconditioner: Params | None = None) -> float:
     """The largest eigenvalue of ∇²L at `params` (the sharpness) by power iteration on
     Hessian-vector products (double backward; the Hessian is never formed). Against 2 / lr it
-    tells whether training sits at the edge of stability.
+    tells whether gradient descent sits at the edge of stability.
+
+    `preconditioner`: the diagonal P of a preconditioned method (name → tensor shaped like the
+    parameter, all entries > 0), e.g. Adam's `adam_preconditioner`; then the result is the top
+    eigenvalue of P⁻¹H, the sharpness that method sees (Cohen et al. 2022). P⁻¹H is similar to
+    the symmetric P^{-1/2} H P^{-1/2}, whose eigenvalues are therefore real and are what the
+    iteration finds.
 
     Power iteration finds the eigenvalue of largest magnitude; near a saddle that one is negative,
-    and a second pass on ∇²L − λ I (whose largest-magnitude eigenvalue is then λ_max − λ) finds
+    and a second pass on A − λ I (whose largest-magnitude eigenvalue is then λ_max − λ) finds
     the largest one."""
     names = list(params)
     leaves = [params[n].detach().clone().requires_grad_(True) for n in names]
     grads = torch.autograd.grad(loss_of_params(dict(zip(names, leaves))), leaves, create_graph=True)
+    # v ↦ P^{-1/2} H P^{-1/2} v; with no preconditioner, scale = 1.
+    scale = ([preconditioner[n].to(leaves[i].device, leaves[i].dtype).rsqrt() for i, n in enumerate(names)]
+             if preconditioner is not None else [torch.ones_like(p) for p in leaves])
 
-    def hvp(vector: list[torch.Tensor]) -> list[torch.Tensor]:
-        return list(torch.autograd.grad(grads, leaves, grad_outputs=vector, retain_graph=True))
+    def operator(vector: list[torch.Tensor]) -> list[torch.Tensor]:
+        scaled = [s * v for s, v in zip(scale, vector)]
+        return [s * h for s, h in zip(scale, torch.autograd.grad(grads, leaves, grad_outputs=scaled,
+                                                                  retain_graph=True))]
 
     def power(shift: float) -> float:
         vector = [torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for p in leaves]
@@ -224,7 +235,7 @@ def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], par
         vector = [v / norm for v in vector]
         eigenvalue = 0.0
         for step in range(iterations):
-            hv = [h - shift * v for h, v in zip(hvp(vector), vector)]
+            hv = [h - shift * v for h, v in zip(operator(vector), vector)]
             new = float(sum((h * v).sum() for h, v in zip(hv, vector)))      # Rayleigh quotient
             norm = torch.sqrt(sum((h ** 2).sum() for h in hv)).clamp_min(1e-30)
             vector = [h / norm for h in hv]
@@ -237,3 +248,28 @@ def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], par
     if largest_magnitude >= 0:
         return largest_magnitude
     return power(largest_magnitude) + largest_magnitude
+
+
+def preconditioned_top_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], theta: Params,
+                                  preconditioner: Params, iterations: int = 50,
+                                  generator: torch.Generator | None = None, tol: float = 1e-5) -> float:
+    """λ_max(P⁻¹H) at `theta` for a diagonal preconditioner P (see `top_hessian_eigenvalue`)."""
+    return top_hessian_eigenvalue(loss_of_params, theta, iterations, generator, tol, preconditioner)
+
+
+def adam_preconditioner(exp_avg_sq: Params, step: float, beta2: float, eps: float) -> Params:
+    """Adam's P = diag(√v̂ + ε), v̂ = v / (1 − β₂ᵗ) (Kingma & Ba 2015, Alg. 1; Cohen et al. 2022 §2):
+    the update is θ ← θ − lr P⁻¹ m̂. `exp_avg_sq`: v, torch's optimizer state of that name, after
+    `step` steps. AdamW's decoupled weight decay does not enter P."""
+    correction = 1.0 - beta2 ** max(float(step), 1.0)
+    return {name: (v / correction).sqrt() + eps for name, v in exp_avg_sq.items()}
+
+
+def stability_edge(lr: float, momentum: float = 0.0, adaptive: bool = False) -> float:
+    """The sharpness above which the method diverges along the top eigenvector of a quadratic:
+    2 / lr for gradient descent, (2 + 2β) / lr with heavy-ball momentum β, and for Adam (whose
+    sharpness is λ_max(P⁻¹H)) with β₁ = `momentum`, (2 + 2β₁) / ((1 − β₁) lr), i.e. 38 / lr at
+    β₁ = 0.9 (Cohen et al. 2022, §2: its m is an EMA, a momentum scaled by 1 − β₁)."""
+    if not lr > 0:
+        return float("nan")
+    return (2 + 2 * momentum) / ((1 - momentum) * lr) if adaptive else (2 + 2 * momentum) / lr

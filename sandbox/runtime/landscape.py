@@ -20,8 +20,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation, losses_at,
-                                  loss_slice, pca_components, project, top_hessian_eigenvalue, unflatten)
+from ..analysis.landscape import (LandscapeProbe, adam_preconditioner, filter_normalized_direction, flatten,
+                                  interpolation, losses_at, loss_slice, pca_components, project, stability_edge,
+                                  top_hessian_eigenvalue, unflatten)
 from .device import lower_thread_priority
 from .slots import NO_PERMITS
 from .stopping import Stopped
@@ -55,7 +56,8 @@ class Plane:
     path: np.ndarray              # (m, 4): step, α, β, loss of the recorded points up to `step`
     explained: np.ndarray         # (2,) share of the trajectory's variance along d₁, d₂ (PCA only)
     sharpness: float              # top Hessian eigenvalue at the centre
-    lr: float
+    preconditioned_sharpness: float   # λ_max(P⁻¹H) with the optimizer's P (Adam); = sharpness without one
+    edge: float                   # the optimizer's edge of stability for that sharpness (stability_edge)
     interpolation: np.ndarray     # (k, 2): t and the loss on the straight line from the first point
     seconds: float                # how long it took
     finished_at: float            # time.monotonic() when it was done
@@ -87,7 +89,7 @@ class LandscapeTracker:
         self._run_id: int | None = None
         self._probe: LandscapeProbe | None = None
         self._trajectory: list[tuple[int, torch.Tensor]] = []
-        self._latest: tuple[int, float, bool] | None = None        # step, lr, training
+        self._latest: tuple[int, float, bool, dict | None] | None = None   # step, lr, training, optimizer
         self._plane: Plane | None = None
         self._attempted: tuple | None = None                        # key of the last computation tried
         self._forced = False
@@ -143,9 +145,11 @@ class LandscapeTracker:
 
     # ---- the observer's side ---------------------------------------------------
     def record(self, run_id: int, step: int, weights: dict[str, torch.Tensor], lr: float = float("nan"),
-               training: bool = False) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+               training: bool = False, optimizer: dict | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Add the weights of `step` to the trajectory; return the scalars and arrays a snapshot of
-        that step carries (nothing until a first surface exists)."""
+        that step carries (nothing until a first surface exists). `optimizer`: the optimizer's state at
+        these weights as TorchStudy.capture() gives it ("optimizer"): for Adam `exp_avg_sq` (name →
+        tensor), `step`, `betas`, `eps`; for SGD `momentum`; None: plain gradient descent."""
         with self._cond:
             if run_id != self._run_id or self._probe is None:
                 return {}, {}
@@ -156,7 +160,7 @@ class LandscapeTracker:
                 self._trajectory.append((step, flat))
                 if len(self._trajectory) > TRAJECTORY_POINTS:   # thin out, keeping the first and the newest
                     self._trajectory = self._trajectory[:-1:2] + [self._trajectory[-1]]
-            self._latest = (step, float(lr), bool(training))
+            self._latest = (step, float(lr), bool(training), optimizer)
             self._ensure_thread()
             self._cond.notify_all()
             return self._payload(step, flat)
@@ -178,7 +182,8 @@ class LandscapeTracker:
         if plane is not self._reported:      # sharpness goes into the history once per computed surface
             self._reported = plane
             scalars["landscape.sharpness"] = plane.sharpness
-            scalars["landscape.stability_edge"] = 2.0 / plane.lr if plane.lr > 0 else float("nan")
+            scalars["landscape.preconditioned_sharpness"] = plane.preconditioned_sharpness
+            scalars["landscape.stability_edge"] = plane.edge
         arrays = {"landscape.surface": plane.surface,
                   "landscape.path": np.ascontiguousarray(path[:, 1:4]),
                   "landscape.path_steps": np.ascontiguousarray(path[:, 0]),
@@ -195,7 +200,7 @@ class LandscapeTracker:
         """The key of the surface the newest weights call for."""
         if self._latest is None or self._probe is None:
             return None
-        step, _, training = self._latest
+        step, _, training, _ = self._latest
         return (self._run_id, step, COARSE if training else FINE, self.directions)
 
     def _wait_s(self) -> float | None:
@@ -245,7 +250,7 @@ class LandscapeTracker:
             if self._stopped.is_set() or not self._due_now():
                 return None
             key = self._wanted()
-            job = (key, self._probe, list(self._trajectory), self._latest[1])
+            job = (key, self._probe, list(self._trajectory), self._latest[1], self._latest[3])
             self._attempted, self._forced, self._busy = key, False, True
         try:
             plane = self._compute(*job)
@@ -272,7 +277,8 @@ class LandscapeTracker:
         generator = torch.Generator().manual_seed(DIRECTION_SEED)
         return tuple(flatten(filter_normalized_direction(center, generator, axes)) for _ in range(2))
 
-    def _compute(self, key: tuple, probe: LandscapeProbe, trajectory: list, lr: float) -> Plane:
+    def _compute(self, key: tuple, probe: LandscapeProbe, trajectory: list, lr: float,
+                 optimizer: dict | None = None) -> Plane:
         started = time.perf_counter()
         run_id, step, resolution, directions = key
         steps = np.array([s for s, _ in trajectory], dtype=np.float32)
@@ -302,10 +308,26 @@ class LandscapeTracker:
                               center=theta, cancelled=cancelled)
         sharpness = top_hessian_eigenvalue(probe.loss_of_params, theta, iterations=SHARPNESS_ITERATIONS,
                                            generator=torch.Generator().manual_seed(step), tol=1e-3)
+        adaptive, preconditioner, edge = optimizer_preconditioning(optimizer, lr)
+        preconditioned = sharpness if not adaptive else float("nan") if preconditioner is None else (
+            top_hessian_eigenvalue(probe.loss_of_params, theta, iterations=SHARPNESS_ITERATIONS, tol=1e-3,
+                                   generator=torch.Generator().manual_seed(step), preconditioner=preconditioner))
         t, line = interpolation(probe.model, probe.loss_of_output, probe.inputs, on_device(flats[0]),
                                 steps=FINE, end=theta)
         return Plane(run_id=run_id, step=step, resolution=resolution, directions=directions, center=center,
                      d1=d1, d2=d2, surface=np.stack([alphas, betas, z]).astype(np.float32),
                      path=np.c_[steps, coords, path_loss].astype(np.float32), explained=explained,
-                     sharpness=float(sharpness), lr=lr, interpolation=np.stack([t, line], axis=1).astype(np.float32),
+                     sharpness=float(sharpness), preconditioned_sharpness=float(preconditioned), edge=edge, interpolation=np.stack([t, line], axis=1).astype(np.float32),
                      seconds=time.perf_counter() - started, finished_at=time.monotonic())
+
+
+def optimizer_preconditioning(optimizer: dict | None, lr: float) -> tuple[bool, dict | None, float]:
+    """(adaptive, P, edge of stability) for the optimizer state `record()` was given: for Adam its
+    diagonal P (None before its first step, when it has no second moment yet) and
+    (2 + 2β₁) / ((1 − β₁) lr); for SGD no P and (2 + 2β) / lr (2 / lr without momentum)."""
+    if optimizer and "betas" in optimizer:
+        beta1, beta2 = optimizer["betas"]
+        P = (adam_preconditioner(optimizer["exp_avg_sq"], optimizer["step"], beta2, optimizer["eps"])
+             if optimizer.get("exp_avg_sq") else None)
+        return True, P, stability_edge(lr, beta1, adaptive=True)
+    return False, None, stability_edge(lr, (optimizer or {}).get("momentum", 0.0))

@@ -464,8 +464,9 @@ class Runner:
                 return  # captured before a Reset: that run is gone
             scalars, arrays = self.study.observe(captured)
             if self.landscape is not None and isinstance(captured, dict) and "weights" in captured:
-                more_scalars, more_arrays = self.landscape.record(
-                    run_id, step, captured["weights"], captured.get("hparams", {}).get("lr", float("nan")), training)
+                more_scalars, more_arrays = self.landscape.record(   # with Adam's state: its preconditioner
+                    run_id, step, captured["weights"], captured.get("hparams", {}).get("lr", float("nan")), training,
+                    optimizer=captured.get("optimizer"))
                 scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
             snap = self._stamp(run_id, step, scalars, arrays)
             self.history.append({"step": float(step), **snap.scalars})

@@ -188,7 +188,27 @@ class TorchStudy(Study):
         group = self.optimizer.param_groups[0]
         return {"weights": {k: v.detach().clone() for k, v in self.observed_model().state_dict().items()},
                 "hparams": {k: float(group[k]) for k in ("lr", "weight_decay") if k in group},
+                "optimizer": self.capture_optimizer(),
                 **self.capture_extra()}
+
+    def capture_optimizer(self) -> dict:
+        """What the landscape's sharpness needs of the optimizer (LandscapeTracker.record): for the
+        Adam family its second moment `exp_avg_sq` by parameter name (None before the first step),
+        `step`, `betas`, `eps`; otherwise its `momentum` (0 without). The clone costs as much as the
+        weights' and is taken with them, so P belongs to the very weights the landscape is centred on."""
+        group = self.optimizer.param_groups[0]
+        if "betas" not in group:
+            return {"momentum": float(group.get("momentum", 0.0))}
+        names = {id(p): name for name, p in self.model.named_parameters()}
+        states = [(names.get(id(p)), self.optimizer.state.get(p, {})) for g in self.optimizer.param_groups
+                  for p in g["params"]]
+        second = {name: state["exp_avg_sq"].detach().clone() for name, state in states
+                  if name is not None and "exp_avg_sq" in state}
+        # A capturable Adam keeps `step` on the device: cloned, not read, so capture never waits on the GPU.
+        step = next((state["step"] for _, state in states if "step" in state), 0.0)
+        step = step.detach().clone() if torch.is_tensor(step) else float(step)
+        return {"exp_avg_sq": second or None, "step": step, "betas": tuple(map(float, group["betas"])),
+                "eps": float(group["eps"])}
 
     def load_shadow(self, captured: dict):
         self.shadow.load_state_dict(captured["weights"])

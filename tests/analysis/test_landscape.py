@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from sandbox.analysis.landscape import (LandscapeProbe, filter_normalized_direction, flatten, interpolation,
-                                        loss_slice, losses_at, output_axes, parameters_of, pca_directions, project,
+from sandbox.analysis.landscape import (LandscapeProbe, adam_preconditioner, filter_normalized_direction, flatten,
+                                        interpolation, loss_slice, losses_at, output_axes, parameters_of,
+                                        pca_directions, preconditioned_top_eigenvalue, project, stability_edge,
                                         top_hessian_eigenvalue, unflatten)
 
 
@@ -150,3 +151,51 @@ def test_losses_at_points_agree_with_the_slice_and_the_probe():
     assert at == pytest.approx([surface[3, 1], surface[0, 4]], rel=1e-6)
     assert float(probe.loss_of_params(params)) == pytest.approx(surface[2, 2], rel=1e-6)
     assert probe.names == ("weight", "bias")
+
+
+def quadratic_with_known_hessian():
+    """L(θ) = ½ θᵀHθ over two parameters (3 + 2 entries), H symmetric positive definite and not
+    diagonal, so P⁻¹H is not symmetric and its eigenvalues are not H's scaled one by one."""
+    generator = torch.Generator().manual_seed(3)
+    a = torch.randn(5, 5, generator=generator, dtype=torch.float64)
+    H = a @ a.T + 0.5 * torch.eye(5, dtype=torch.float64)
+    params = {"w": torch.randn(3, generator=generator, dtype=torch.float64),
+              "b": torch.randn(2, generator=generator, dtype=torch.float64)}
+
+    def loss_of(p):
+        theta = torch.cat([p["w"], p["b"]])
+        return 0.5 * theta @ H @ theta
+
+    return H, params, loss_of
+
+
+def test_the_preconditioned_sharpness_of_a_quadratic_is_the_top_eigenvalue_of_P_inverse_H():
+    H, params, loss_of = quadratic_with_known_hessian()
+    P = {"w": torch.tensor([0.1, 2.0, 0.5], dtype=torch.float64), "b": torch.tensor([0.03, 1.0], dtype=torch.float64)}
+    expected = np.linalg.eigvals(np.linalg.solve(np.diag(flatten(P).numpy()), H.numpy())).real.max()
+    estimate = preconditioned_top_eigenvalue(loss_of, params, P, iterations=2000,
+                                             generator=torch.Generator().manual_seed(0), tol=1e-12)
+    assert estimate == pytest.approx(expected, rel=1e-6)
+    assert estimate > 2 * float(torch.linalg.eigvalsh(H).max())        # small P: the method sees a sharper bowl
+
+
+def test_with_the_identity_preconditioner_it_is_the_raw_sharpness():
+    H, params, loss_of = quadratic_with_known_hessian()
+    identity = {n: torch.ones_like(p) for n, p in params.items()}
+    estimate = preconditioned_top_eigenvalue(loss_of, params, identity, iterations=2000,
+                                             generator=torch.Generator().manual_seed(0), tol=1e-12)
+    assert estimate == pytest.approx(float(torch.linalg.eigvalsh(H).max()), rel=1e-6)
+
+
+def test_adams_preconditioner_is_the_bias_corrected_root_second_moment_plus_eps():
+    v = {"w": torch.tensor([4e-4, 0.0])}
+    P = adam_preconditioner(v, step=10, beta2=0.999, eps=1e-8)
+    v_hat = v["w"] / (1 - 0.999 ** 10)
+    assert torch.allclose(P["w"], v_hat.sqrt() + 1e-8)
+
+
+def test_the_edge_of_stability_is_2_over_lr_for_gd_and_38_over_lr_for_adam_at_beta1_0_9():
+    assert stability_edge(0.01) == pytest.approx(200.0)
+    assert stability_edge(0.01, momentum=0.9) == pytest.approx(380.0)                 # heavy ball: (2 + 2β) / lr
+    assert stability_edge(0.01, momentum=0.9, adaptive=True) == pytest.approx(3800.0)  # Adam: 38 / lr
+    assert np.isnan(stability_edge(float("nan"))) and np.isnan(stability_edge(0.0))

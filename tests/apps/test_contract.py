@@ -15,11 +15,12 @@ def test_every_key_the_views_read_is_in_the_snapshot(name, tmp_path):
         study.build()
         scalars, arrays = study.snapshot()
         if app.controller.runner.landscape is not None:    # the landscape's keys come from its tracker
-            tracker, weights = LandscapeTracker(), study.capture()["weights"]
+            tracker, captured = LandscapeTracker(), study.capture()
+            weights, optimizer = captured["weights"], captured.get("optimizer")
             tracker.begin(1, study.landscape_probe())
-            tracker.record(1, 0, weights)
+            tracker.record(1, 0, weights, optimizer=optimizer)
             assert tracker.wait_idle(120)
-            more_scalars, more_arrays = tracker.record(1, 0, weights)
+            more_scalars, more_arrays = tracker.record(1, 0, weights, optimizer=optimizer)
             tracker.stop()
             scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
         required = set().union(*(view.required_keys() for view in app.controller.views))

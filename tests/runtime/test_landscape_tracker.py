@@ -193,3 +193,37 @@ def test_the_random_plane_is_not_the_initial_weights():
     for d in (d1, d2):
         cosine = float(torch.dot(d, weights) / (d.norm() * weights.norm()))
         assert abs(cosine) < 0.5, cosine
+
+
+def sharpness_scalars(tracker, optimizer):
+    """The scalars of the first surface of a path recorded with `optimizer`'s state at lr = 0.1."""
+    for step in (0, 10, 20):
+        tracker.record(1, step, weights_at(step / 20), lr=0.1, optimizer=optimizer)
+    assert tracker.wait_idle(30)
+    return tracker.record(1, 20, weights_at(1.0), lr=0.1, optimizer=optimizer)[0]
+
+
+def test_with_adams_state_the_sharpness_is_preconditioned_and_the_edge_is_38_over_lr(tracker):
+    v = torch.tensor([[4e-2, 1e-4]])                          # exp_avg_sq of the (1, 2) weight
+    adam = {"exp_avg_sq": {"weight": v}, "step": 20.0, "betas": (0.9, 0.999), "eps": 1e-8}
+    scalars = sharpness_scalars(tracker, adam)
+    x = quadratic_probe().inputs[0]
+    H = (2 * x.T @ x / len(x)).double().numpy()
+    P = (v[0].double() / (1 - 0.999 ** 20)).sqrt().numpy() + 1e-8
+    expected = np.linalg.eigvals(np.diag(1 / P) @ H).real.max()
+    assert scalars["landscape.preconditioned_sharpness"] == pytest.approx(expected, rel=1e-3)
+    assert scalars["landscape.sharpness"] == pytest.approx(np.linalg.eigvalsh(H).max(), rel=1e-3)   # kept, raw
+    assert scalars["landscape.stability_edge"] == pytest.approx(38 / 0.1)
+
+
+def test_with_sgd_the_preconditioned_sharpness_is_the_raw_one_and_momentum_moves_the_edge(tracker):
+    scalars = sharpness_scalars(tracker, {"momentum": 0.9})
+    assert scalars["landscape.preconditioned_sharpness"] == scalars["landscape.sharpness"]
+    assert scalars["landscape.stability_edge"] == pytest.approx((2 + 2 * 0.9) / 0.1)
+
+
+def test_adam_before_its_first_step_has_no_preconditioned_sharpness_yet(tracker):
+    adam = {"exp_avg_sq": None, "step": 0.0, "betas": (0.9, 0.999), "eps": 1e-8}
+    scalars = sharpness_scalars(tracker, adam)
+    assert math.isnan(scalars["landscape.preconditioned_sharpness"]) and math.isfinite(scalars["landscape.sharpness"])
+    assert scalars["landscape.stability_edge"] == pytest.approx(38 / 0.1)

@@ -279,3 +279,29 @@ def test_a_malformed_fault_hook_is_refused(monkeypatch):
     monkeypatch.setenv("SANDBOX_INJECT_FAULT", "crash@x")
     with pytest.raises(ValueError, match="exception@30"):
         Runner(FakeStudy())
+
+
+def test_a_runner_reports_adams_preconditioned_sharpness_not_the_raw_one():
+    """The tracker needs the optimizer's state with the weights: without it an Adam run's edge-of-stability
+    panel fell back to gradient descent's (preconditioned = raw λ_max, edge 2/lr)."""
+    import math
+
+    from sandbox.studies.grokking import GrokkingStudy
+
+    runner = Runner(GrokkingStudy(preset="fast", p=11, width=16, device="cpu"), snapshot_every=10,
+                    observe_inline=True, landscape=True)
+    try:
+        rows = []
+        for _ in range(10):          # a surface computed meanwhile is reported by the next snapshot
+            runner.run_headless(10)
+            assert runner.landscape.wait_idle(30)
+            rows = [r for r in runner.history.since(0) if "landscape.preconditioned_sharpness" in r]
+            if rows:
+                break
+        assert rows, "no surface reported a sharpness"
+        last = rows[-1]
+        lr = runner.study.config.lr
+        assert math.isclose(last["landscape.stability_edge"], 38 / lr, rel_tol=1e-6)
+        assert not math.isclose(last["landscape.preconditioned_sharpness"], last["landscape.sharpness"], rel_tol=0.1)
+    finally:
+        runner.stop()
