@@ -68,6 +68,7 @@ class StudyController(Viewer):
         self._run_id = None
         self._callback = None
         self._runner_message = ""
+        self._covered = ""      # the page's own message while one of the run's covers it
         self._syncing_slider = False
         # Served, a page's parts come after it has loaded (sandbox/ui/filling.py), and the views are
         # fed only once all are in: a view's data changed while its part is on its way reached the
@@ -356,6 +357,18 @@ class StudyController(Viewer):
             self._callback = None
         self.runner.stop()
 
+    def _show_runner_message(self, new: str) -> None:
+        """The run's message replaces the page's own; when the run clears it, what it covered comes
+        back: a passing "Waiting for the server…" must not erase why a link was ignored."""
+        if new and not self._runner_message:
+            self._covered = self.message
+        if new:
+            self.message = new
+        elif self.message == self._runner_message:    # unless the page has said something since
+            self.message = self._covered
+        self._covered = "" if not new else self._covered
+        self._runner_message = new
+
     def tick(self) -> None:
         if not self.pacer.ready():      # the browser has not drawn the last two updates yet
             return
@@ -363,7 +376,7 @@ class StudyController(Viewer):
         self.state, self.step = r.state.value, r.step
         self.steps_per_second = round(r.steps_per_second, 1)
         if r.message != self._runner_message:   # a new message from the run, or the run cleared its own (Reset)
-            self._runner_message = self.message = r.message
+            self._show_runner_message(r.message)
         if r.saved_path is not None and r.saved_path.name not in self.run_select.options:
             self.run_select.options = self._saved_runs()
         if self.views_ready:

@@ -195,3 +195,19 @@ def test_exports_hold_the_metrics_and_the_shown_snapshot(app):
     with np.load(c._snapshot_npz(), allow_pickle=False) as data:
         assert data["grid.correct"].shape == (11, 11) and float(data["scalar:neuron.selected"]) == 0.0
     assert c.snapshot_download.filename == "grokking_step_10.npz"
+
+
+def test_a_passing_message_of_the_run_does_not_erase_the_pages_own(app):
+    """The page said why it ignored a link; then the run said "Waiting for the server…" while it waited
+    for a permit to build, and cleared it: the tick copied the cleared message over the page's notice."""
+    c = app.controller
+    c.message = "Ignored the link's settings: p=100 is not prime"
+    c.runner.message = "Waiting for the server: it builds or analyses at most 2 models at a time"
+    c.tick()
+    assert c.message.startswith("Waiting for the server")
+    c.runner.message = ""
+    c.tick()
+    assert c.message == "Ignored the link's settings: p=100 is not prime"
+    c.runner.message = "Saved 3 metric rows"            # the run's own news still replaces it
+    c.tick()
+    assert c.message == "Saved 3 metric rows"
