@@ -51,13 +51,15 @@ class LandscapeSection:
             description="Hover a point of the path for that step's metrics; click it to show every view at that step.")
         self.sharpness = Curves(
             "Sharpness against the edge of stability",
-            {"landscape.preconditioned_sharpness": "λ_max(P⁻¹H): the sharpness the optimizer sees",
-             "landscape.stability_edge": "edge of stability: (2 + 2β₁) / ((1 − β₁)·lr) for Adam, 2 / lr for SGD",
-             "landscape.sharpness": "λ_max(H): raw Hessian, for reference"}, log_y=True,
-            description="Adam steps by lr·P⁻¹m̂ with P = diag(√v̂ + ε), so the curvature it feels is λ_max(P⁻¹H); "
-                        "it is stable while that stays below (2 + 2β₁) / ((1 − β₁)·lr), 38 / lr at β₁ = 0.9 "
-                        "(Cohen et al. 2022). With SGD, P = I and the edge is 2 / lr. The raw λ_max(H) is not "
-                        "compared with either line for Adam: it shows how the landscape itself sharpens.")
+            # Short labels: the legend sits on the plot; the description says what each line is.
+            {"landscape.preconditioned_sharpness": "λ_max(P⁻¹H)",
+             "landscape.stability_edge": "edge of stability",
+             "landscape.sharpness": "λ_max(H), raw"}, log_y=True,
+            description="Adam steps by lr·P⁻¹m̂ with P = diag(√v̂ + ε), so the curvature it feels is λ_max(P⁻¹H) "
+                        "(blue); it is stable while that stays below the edge (red), (2 + 2β₁) / ((1 − β₁)·lr) = "
+                        "38 / lr at β₁ = 0.9 (Cohen et al. 2022). With SGD, P = I and the edge is 2 / lr. The raw "
+                        "λ_max(H) (green) is compared with neither line for Adam: it shows how the landscape itself "
+                        "sharpens.")
         self.interpolation = Scatter(
             "", "", "Loss on the straight line from the initial weights", points_key="landscape.interpolation",
             line=True, log_y=True, x_label="t (0: initial weights, 1: the step shown)", y_label=loss_label,
