@@ -360,13 +360,14 @@ class StudyController(Viewer):
     def _show_runner_message(self, new: str) -> None:
         """The run's message replaces the page's own; when the run clears it, what it covered comes
         back: a passing "Waiting for the server…" must not erase why a link was ignored."""
-        if new and not self._runner_message:
-            self._covered = self.message
         if new:
+            if not self._runner_message:
+                self._covered = self.message
             self.message = new
-        elif self.message == self._runner_message:    # unless the page has said something since
-            self.message = self._covered
-        self._covered = "" if not new else self._covered
+        else:
+            if self.message == self._runner_message:    # unless the page has said something since
+                self.message = self._covered
+            self._covered = ""
         self._runner_message = new
 
     def tick(self) -> None:
