@@ -250,13 +250,6 @@ def top_hessian_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], par
     return power(largest_magnitude) + largest_magnitude
 
 
-def preconditioned_top_eigenvalue(loss_of_params: Callable[[Params], torch.Tensor], theta: Params,
-                                  preconditioner: Params, iterations: int = 50,
-                                  generator: torch.Generator | None = None, tol: float = 1e-5) -> float:
-    """λ_max(P⁻¹H) at `theta` for a diagonal preconditioner P (see `top_hessian_eigenvalue`)."""
-    return top_hessian_eigenvalue(loss_of_params, theta, iterations, generator, tol, preconditioner)
-
-
 def adam_preconditioner(exp_avg_sq: Params, step: float, beta2: float, eps: float) -> Params:
     """Adam's P = diag(√v̂ + ε), v̂ = v / (1 − β₂ᵗ) (Kingma & Ba 2015, Alg. 1; Cohen et al. 2022 §2):
     the update is θ ← θ − lr P⁻¹ m̂. `exp_avg_sq`: v, torch's optimizer state of that name, after

@@ -5,7 +5,7 @@ import torch
 
 from sandbox.analysis.landscape import (LandscapeProbe, adam_preconditioner, filter_normalized_direction, flatten,
                                         interpolation, loss_slice, losses_at, output_axes, parameters_of,
-                                        pca_directions, preconditioned_top_eigenvalue, project, stability_edge,
+                                        pca_directions, project, stability_edge,
                                         top_hessian_eigenvalue, unflatten)
 
 
@@ -173,8 +173,8 @@ def test_the_preconditioned_sharpness_of_a_quadratic_is_the_top_eigenvalue_of_P_
     H, params, loss_of = quadratic_with_known_hessian()
     P = {"w": torch.tensor([0.1, 2.0, 0.5], dtype=torch.float64), "b": torch.tensor([0.03, 1.0], dtype=torch.float64)}
     expected = np.linalg.eigvals(np.linalg.solve(np.diag(flatten(P).numpy()), H.numpy())).real.max()
-    estimate = preconditioned_top_eigenvalue(loss_of, params, P, iterations=2000,
-                                             generator=torch.Generator().manual_seed(0), tol=1e-12)
+    estimate = top_hessian_eigenvalue(loss_of, params, iterations=2000, generator=torch.Generator().manual_seed(0),
+                                      tol=1e-12, preconditioner=P)
     assert estimate == pytest.approx(expected, rel=1e-6)
     assert estimate > 2 * float(torch.linalg.eigvalsh(H).max())        # small P: the method sees a sharper bowl
 
@@ -182,8 +182,8 @@ def test_the_preconditioned_sharpness_of_a_quadratic_is_the_top_eigenvalue_of_P_
 def test_with_the_identity_preconditioner_it_is_the_raw_sharpness():
     H, params, loss_of = quadratic_with_known_hessian()
     identity = {n: torch.ones_like(p) for n, p in params.items()}
-    estimate = preconditioned_top_eigenvalue(loss_of, params, identity, iterations=2000,
-                                             generator=torch.Generator().manual_seed(0), tol=1e-12)
+    estimate = top_hessian_eigenvalue(loss_of, params, iterations=2000, generator=torch.Generator().manual_seed(0),
+                                      tol=1e-12, preconditioner=identity)
     assert estimate == pytest.approx(float(torch.linalg.eigvalsh(H).max()), rel=1e-6)
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from sandbox.analysis.landscape import LandscapeProbe, preconditioned_top_eigenvalue
+from sandbox.analysis.landscape import LandscapeProbe, top_hessian_eigenvalue
 from sandbox.runtime.landscape import LandscapeTracker
 
 LR, BETAS, EPS = 1e-2, (0.9, 0.999), 1e-8
@@ -64,8 +64,8 @@ def test_the_preconditioned_sharpness_is_the_top_eigenvalue_of_P_inverse_H():
     beta2 = BETAS[1]
     P = {n: (optimizer.state[p]["exp_avg_sq"] / (1 - beta2 ** float(optimizer.state[p]["step"]))).sqrt() + EPS
          for n, p in model.named_parameters()}
-    ours = preconditioned_top_eigenvalue(probe.loss_of_params, theta, P, iterations=500,
-                                         generator=torch.Generator().manual_seed(0), tol=1e-10)
+    ours = top_hessian_eigenvalue(probe.loss_of_params, theta, iterations=500,
+                                  generator=torch.Generator().manual_seed(0), tol=1e-10, preconditioner=P)
     assert ours == pytest.approx(expected, rel=1e-4)
 
 
