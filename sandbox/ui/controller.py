@@ -456,9 +456,12 @@ class StudyController(Viewer):
         widgets in the collapsed cards."""
         return InPieces(
             pn.Column,
-            [self.status, self.alert, self.preset_select, self.preset_note,
-             pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
-             self.reset_button, pn.pane.Markdown("**Live** (next step)"), self.live_widgets],
+            # The buttons first: nothing above them may change height while a run trains (the status
+            # wraps onto more lines as its numbers grow, a message comes and goes), or a click on
+            # Pause lands on whatever moved under it.
+            [pn.Row(self.start_button, self.pause_button), pn.Row(self.step_button, self.step_count),
+             self.reset_button, self.status, self.alert, self.preset_select, self.preset_note,
+             pn.pane.Markdown("**Live** (next step)"), self.live_widgets],
             InPieces(pn.Card, self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True,
                      sizing_mode="stretch_width"),
             InPieces(pn.Card,

@@ -89,6 +89,10 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(capp
             click(page, "Start")
         wait_for(lambda: sorted(states(pages)) == ["queued"] * (SESSIONS - CAP) + ["running"] * CAP,
                  "2 running and 6 queued", pages=pages)
+        # The buttons stay put whatever the status says: a queued page's longer status and its message
+        # once pushed them down, and a click aimed at Pause during such a change hit nothing.
+        tops = {round(p.get_by_role("button", name="Pause", exact=True).bounding_box()["y"]) for p in pages}
+        assert len(tops) == 1, f"Pause sits at different heights: {sorted(tops)}"
         running = [p for p, s in zip(pages, states(pages)) if s == "running"]
         queued = [p for p, s in zip(pages, states(pages)) if s == "queued"]
         before = [step_counter(p) for p in running]
