@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Binds to localhost only; see README "Serving to others" before exposing it. At most MAX_TRAINERS
+# Binds to localhost only; see docs/serving.md before exposing it. At most MAX_TRAINERS
 # sessions train at once (default: one per core); the others wait in line. /liveness: a health check.
 MAX_TRAINERS ?=
 serve: install
