@@ -81,7 +81,9 @@ def new_run_name(preset: str = "") -> str:
     return f"{stamp}-{tail}" if tail else stamp
 
 
-def _check_name(name: str, what: str) -> str:
+def checked_name(name: str, what: str) -> str:
+    """`name` if it is safe as one path component (study, run or sweep name); RunStoreError otherwise,
+    naming it as `what`."""
     if not _NAME_OK.match(name) or name in (".", ".."):
         raise RunStoreError(f"{what} {name!r} may only hold letters, digits, '.', '_' and '-'")
     return name
@@ -90,8 +92,8 @@ def _check_name(name: str, what: str) -> str:
 def run_dir(root: str | Path, study: str, name: str) -> Path:
     """The directory of a run; names can never climb out of `root`, nor can a symlink placed in it
     (a study folder or run directory that is a link is refused, for reading and writing alike)."""
-    folder = Path(root) / _check_name(study, "study name")
-    path = folder / _check_name(name, "run name")
+    folder = Path(root) / checked_name(study, "study name")
+    path = folder / checked_name(name, "run name")
     for part in (folder, path):
         if part.is_symlink():
             raise RunStoreError(f"{part} is a symlink; runs are only read and written inside {root}")
@@ -150,7 +152,7 @@ def write_snapshot(target: str | Path | IO[bytes], snap: Snapshot) -> None:
 
 def list_runs(root: str | Path, study: str) -> list[str]:
     """Complete runs of a study, newest first (temporary directories are skipped)."""
-    folder = Path(root) / _check_name(study, "study name")
+    folder = Path(root) / checked_name(study, "study name")
     if folder.is_symlink() or not folder.is_dir():
         return []
     names = [p.name for p in folder.iterdir() if not p.name.startswith(".") and _is_plain(p, stat.S_ISDIR)

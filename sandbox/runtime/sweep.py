@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from .store import RunStoreError, _check_name
+from .store import RunStoreError, checked_name
 
 MAX_POINTS = 400
 SWEEP_FORMAT = "sandbox-sweep/1"
@@ -263,7 +263,7 @@ class Sweep:
         self.message = ""
         self.total = len(spec.points())
         self.name = name or time.strftime("%Y%m%d-%H%M%S") + f"-{spec.study}"
-        self.path = (Path(runs_root) / "sweeps" / _check_name(self.name, "sweep name")) if runs_root else None
+        self.path = (Path(runs_root) / "sweeps" / checked_name(self.name, "sweep name")) if runs_root else None
         self._client = self._cluster = None
         self._scratch: Path | None = None
         self._futures = {}
