@@ -26,6 +26,8 @@ class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):
     """`settings()` gives (preset, values): the seeds start from the app's current settings. `slots`: the
     trainer cap the seeds count against (served: the server's; unserved, none unless given)."""
 
+    DRAWS = ("curves", "wins")
+
     def __init__(self, settings: Callable[[], tuple[str, dict]], seeds: int | None = None, steps: int = 1000,
                  period_ms: int = 500, slots: TrainerSlots | None = None):
         # A GPU trains 64 seeds of 1000 steps in seconds; a CPU core needs ~100 s for 8 (benchmarks/RESULTS.md).

@@ -68,21 +68,25 @@ class DrawnOnFirstUse:
     figure with its glyphs costs 20-50 ms of Bokeh's property machinery: made there, a page's build
     held every other page for over a second. Made in `_draw`, they come with the page's parts, each
     part in a turn of its own (`Page.servable`). What updates read (sources, colour mappers) is made
-    in `__init__`, so a run's data flows in before its figures exist; the first read of anything
-    `_draw` makes (`view.figure`) draws the view then and there.
+    in `__init__`, so a run's data flows in before its figures exist; the first read of one of the
+    names in `DRAWS` (`view.figure`) draws the view then and there. Any other missing name is an
+    AttributeError at once: a typo must not draw the figures first.
     """
 
+    # What `_draw` sets: reading one of them draws the view. A test checks, for every view, that
+    # `_draw` sets exactly these.
+    DRAWS: ClassVar[tuple[str, ...]] = ("figure",)
+
     def _draw(self) -> None:
-        """Make the figures (and what lives on them): set them as attributes of the view."""
+        """Make the figures (and what lives on them): set the names in DRAWS as attributes of the view."""
 
     @property
     def _is_drawn(self) -> bool:
         return self.__dict__.get("_drawn", False)
 
     def __getattr__(self, name: str):
-        # Only reached for attributes not set yet. Private and special names are never drawn, so
-        # attribute probes (copy, param, Panel) cannot draw a view half made.
-        if name.startswith("_") or self.__dict__.get("_drawn", False):
+        # Only reached for attributes not set yet.
+        if name not in type(self).DRAWS or self.__dict__.get("_drawn", False):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         self.__dict__["_drawn"] = True      # (also keeps `_draw`'s own reads from recursing)
         try:

@@ -19,6 +19,8 @@ class FlowAtTime(View):
     """`clicked` holds [x, y, σ] for the last click on the plane (σ: 4% of the data's width), so an
     app can turn clicks into source blobs; `show_blobs` draws blobs placed so far."""
 
+    DRAWS = ("figure", "blob_glyphs")
+
     clicked = param.List(default=[])
 
     def __init__(self, title: str, paths_key: str, field_points_key: str, field_velocity_key: str,

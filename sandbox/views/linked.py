@@ -20,6 +20,8 @@ class LinkedPlanes(View):
     """`points_key` holds (n_panels, n, 2) points; panel i is titled `titles[i]` and coloured by
     the array named in `colors[i]` = (key, palette, (low, high) or None: the data's range)."""
 
+    DRAWS = ("figures",)
+
     def __init__(self, points_key: str, titles: list[str], colors: list[tuple[str, list[str], tuple]],
                  label_key: str | None = None, extra_keys: dict[str, str] | None = None, height: int = 300,
                  frames: list[int] | None = None, paths_in: int | None = None,

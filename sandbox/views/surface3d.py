@@ -48,6 +48,8 @@ class Surface3D(View):
     """`surface_key`: an array (3, ny, nx) of x, y and z; `path_key`: (n, 3) points (x, y, z),
     the last one marked. `log_z` draws log10 of z (losses)."""
 
+    DRAWS = ("pane", "plotter", "mesh", "surface_actor", "path", "marker", "colorbar")
+
     def __init__(self, surface_key: str, path_key: str, title: str, axis_labels=("x", "y", "z"),
                  log_z: bool = False, height: int = 440, status=None, waiting: str = "", **params):
         """`status(snap) -> str`: a line under the title about the surface shown; `waiting`: that

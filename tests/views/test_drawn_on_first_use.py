@@ -64,3 +64,27 @@ def test_a_missing_attribute_after_drawing_is_an_attribute_error():
     assert view.figure == "drawn"
     with pytest.raises(AttributeError, match="nothing"):
         view.nothing
+
+
+def test_a_typo_raises_at_once_and_draws_nothing():
+    view = Curves("Loss", {"loss.train": "train"})
+    with pytest.raises(AttributeError, match="figur"):
+        view.figur
+    assert "figure" not in view.__dict__
+
+
+@pytest.mark.parametrize("name", ["grokking", "clustering_heads", "flow_matching", "hopfield", "associative_memory"])
+def test_every_view_of_every_app_declares_exactly_what_its_draw_makes(name, tmp_path):
+    """DRAWS is what a read draws; a name `_draw` sets but DRAWS lacks would raise where it is read
+    before the view was drawn, and a declared name `_draw` never sets would draw and then raise."""
+    import gc
+
+    from tests.apps.conftest import opened_app
+    with opened_app(name, tmp_path):
+        views = [o for o in gc.get_objects() if isinstance(o, DrawnOnFirstUse) and not o._is_drawn]
+        assert views
+        for view in views:
+            before = set(view.__dict__)
+            getattr(view, type(view).DRAWS[0])
+            made = {k for k in set(view.__dict__) - before if not k.startswith("_")}
+            assert made == set(type(view).DRAWS), f"{type(view).__name__}: _draw sets {sorted(made)}"
