@@ -7,8 +7,6 @@ never sees any of this.
 """
 from __future__ import annotations
 
-import io
-import logging
 import time
 from functools import cached_property, partial
 from pathlib import Path
@@ -21,14 +19,13 @@ from panel.viewable import Viewer
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots, server_work_permits
-from ..runtime.run_checks import read_checked, submit
-from ..runtime.store import RunStoreError, list_runs, run_dir, write_metrics, write_snapshot
 from ..views.base import served_document, soon
 from ..views.live_text import LiveAlert, LiveHTML
 from .filling import InPieces
 from .memory import release_after_collection
 from .pacing import BrowserPacer
 from .polling import every
+from .run_files import RunFiles
 from .url import parse_query, query_for
 
 STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "queued": "#9467bd", "paused": "#ff7f0e",
@@ -106,16 +103,8 @@ class StudyController(Viewer):
         self.time_slider.param.watch(self._on_scrub, "value_throttled")
         self.live_button = pn.widgets.Button(label="Follow live", width=100)
         self.live_button.on_click(lambda e: self.go_live())
-        self.save_button = pn.widgets.Button(label="Save run", width=110)
-        self.save_button.on_click(lambda e: self.save())
-        self.run_select = pn.widgets.Select(label="Saved runs", options=self._saved_runs())
-        self.load_button = pn.widgets.Button(label="Load", width=110)
-        self.load_button.on_click(lambda e: self.load(self.run_select.value))
-        self._loading = None    # the Future of the load in progress (files read and checked off the event loop)
-        self.metrics_download = pn.widgets.FileDownload(callback=self._metrics_csv, filename="metrics.csv",
-                                                        label="Metrics (CSV)", button_type="light", width=140)
-        self.snapshot_download = pn.widgets.FileDownload(callback=self._snapshot_npz, filename="snapshot.npz",
-                                                         label="Shown step (NPZ)", button_type="light", width=140)
+        self.files = RunFiles(self.runner, self.study_cls, self.runs_root, shown=self._shown_snapshot,
+                              on_loaded=self._apply_loaded, say=partial(setattr, self, "message"))
         self.status = LiveHTML(self._status_html(), sizing_mode="stretch_width")
         self.alert = LiveAlert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.pacer = BrowserPacer()
@@ -139,22 +128,6 @@ class StudyController(Viewer):
         return pn.Param(self.settings, parameters=fixed, show_name=False,
                         widgets={n: self._widget_spec(n) for n in fixed})
 
-    def _metrics_csv(self) -> io.StringIO:
-        buffer = io.StringIO()
-        write_metrics(buffer, self.runner.history.since(0))
-        buffer.seek(0)
-        return buffer
-
-    def _snapshot_npz(self) -> io.BytesIO:
-        """The snapshot on screen (the scrubbed one, or the newest)."""
-        snap = self.runner.mailbox.peek() if self.follow_live else self.runner.ring.at(self.shown_step)
-        buffer = io.BytesIO()
-        if snap is not None:
-            write_snapshot(buffer, snap)
-            self.snapshot_download.filename = f"{self.study_cls.name}_step_{snap.step}.npz"
-        buffer.seek(0)
-        return buffer
-
     def _widget_spec(self, name: str, live: bool = False) -> dict:
         """Typed inputs for numbers (sliders make p = 97 or a seed hard to hit exactly); live
         floats (learning rates, weight decay) step finely. Each widget carries a
@@ -166,12 +139,6 @@ class StudyController(Viewer):
         if isinstance(p, param.Number):
             return {"type": pn.widgets.FloatInput, "css_classes": css, **({"step": 1e-4} if live else {})}
         return {"css_classes": css}
-
-    def _saved_runs(self) -> list[str]:
-        try:
-            return list_runs(self.runs_root, self.study_cls.name)
-        except RunStoreError:
-            return []
 
     # ---- actions (UI thread) ---------------------------------------------------
     def apply_preset(self, preset: str) -> None:
@@ -244,60 +211,22 @@ class StudyController(Viewer):
 
     def save(self) -> None:
         """Ask the training thread to write the run, weights included (it owns them)."""
-        self.runner.save(self.runs_root)
+        self.files.save()
 
     def load(self, name: str | None) -> None:
-        """Start loading a saved run; returns at once. Its files are read and checked whole on the
-        loader thread (a big run held the server's event loop for seconds), and the result comes
-        back to this session's turn (`_loaded`): the run on screen is untouched until then, and
-        kept whole if any check fails."""
-        if not name:
-            self.message = "No saved run to load yet: press Save run first, or run the CLI."
-            return
-        if self._loading is not None:
-            self.message = "Still loading the last run; Load again when it is in."
-            return
-        try:
-            run_dir(self.runs_root, self.study_cls.name, name)   # a forged name is refused now, not later
-        except RunStoreError as exc:
-            self.message = f"Could not load: {exc}"
-            return
-        self.message = f"Loading {name} …"
-        self.load_button.disabled = True
-        session = served_document()      # read here: the loader thread has no current document
-        self._loading = submit(read_checked, self.runs_root, self.study_cls, name, self.runner.permits)
-        self._loading.add_done_callback(lambda future: self._hand_back(session, name, future))
+        """Start loading a saved run (RunFiles.load): returns at once; the run on screen stays until
+        the files are read and checked."""
+        self.files.load(name)
 
-    def _hand_back(self, session, name: str, future) -> None:
-        """On the loader thread: the result goes to the session's event loop (Bokeh's one thread-safe
-        door into a document); with no server (tests, scripts) there is no loop, so it applies now."""
-        if session is None:
-            self._loaded(name, future)
-            return
-        try:
-            session.add_next_tick_callback(partial(self._loaded, name, future))
-        except Exception:  # noqa: BLE001 - the session closed meanwhile: nobody to show it to
-            self._loading = None
-
-    def _loaded(self, name: str, future) -> None:
-        """In the session's turn: a checked run replaces the one on screen in one go (sidebar, then
-        the Runner, as a Reset does), or a message says which file is wrong and nothing changes."""
-        self._loading = None
-        self.load_button.disabled = False
-        if self.runner.state == RunnerState.STOPPED:
-            return                      # the session closed while the files were read
-        try:
-            record = future.result()
-        except RunStoreError as exc:
-            self.message = f"Could not load: {exc}"
-            return
-        except Exception as exc:  # noqa: BLE001 - a failure of the checks themselves: say so, keep the run
-            logging.getLogger(__name__).exception("loading %s failed", name)
-            self.message = f"Could not load {name}: {type(exc).__name__}: {exc}"
-            return
+    def _apply_loaded(self, record) -> None:
+        """A checked run replaces the one on screen in one go: the sidebar, then the Runner (as a Reset does)."""
         self.settings.param.update(**{k: v for k, v in record.params.items() if k in self.settings.param})
         self.runner.load(record)
         self.go_live()
+
+    def _shown_snapshot(self):
+        """The snapshot on screen: the scrubbed one, or the newest."""
+        return self.runner.mailbox.peek() if self.follow_live else self.runner.ring.at(self.shown_step)
 
     # ---- the periodic callback -------------------------------------------------
     def start(self) -> None:
@@ -378,8 +307,7 @@ class StudyController(Viewer):
         self.steps_per_second = round(r.steps_per_second, 1)
         if r.message != self._runner_message:   # a new message from the run, or the run cleared its own (Reset)
             self._show_runner_message(r.message)
-        if r.saved_path is not None and r.saved_path.name not in self.run_select.options:
-            self.run_select.options = self._saved_runs()
+        self.files.notice_saved()
         if self.views_ready:
             self._feed_views(r)
         self.status.object = self._status_html()
@@ -464,11 +392,8 @@ class StudyController(Viewer):
              pn.pane.Markdown("**Live** (next step)"), self.live_widgets],
             InPieces(pn.Card, self.fixed_widgets, title="Settings (apply on Reset)", collapsed=True,
                      sizing_mode="stretch_width"),
-            InPieces(pn.Card,
-                     [pn.Row(self.save_button), self.run_select, self.load_button,
-                      pn.pane.Markdown("Export (figures: the save tool on each plot)", margin=(5, 10, 0, 10)),
-                      pn.Row(self.metrics_download, self.snapshot_download)],
-                     title="Save / load / export", collapsed=True, sizing_mode="stretch_width"),
+            InPieces(pn.Card, self.files.pieces(), title="Save / load / export", collapsed=True,
+                     sizing_mode="stretch_width"),
             self.pacer.signal,
             sizing_mode="stretch_width",
         )

@@ -96,7 +96,7 @@ def test_save_then_load_replays_the_run(app, tmp_path):
     c.save()
     wait_until(lambda: c.runner.saved_path is not None)
     c.tick()
-    assert "Saved" in c.message and c.runner.saved_path.name in c.run_select.options
+    assert "Saved" in c.message and c.runner.saved_path.name in c.files.run_select.options
     c.runner.reset()
     wait_until(lambda: c.runner.step == 0)
     c.load(c.runner.saved_path.name)
@@ -189,12 +189,12 @@ def test_exports_hold_the_metrics_and_the_shown_snapshot(app):
     c = app.controller
     c.runner.run_headless(20)
     c.tick()
-    rows = list(csv.DictReader(c._metrics_csv()))
+    rows = list(csv.DictReader(c.files.metrics_csv()))
     assert [int(float(r["step"])) for r in rows][-1] == 20 and "acc.test" in rows[0]
     c.scrub_to(10)
-    with np.load(c._snapshot_npz(), allow_pickle=False) as data:
+    with np.load(c.files.snapshot_npz(), allow_pickle=False) as data:
         assert data["grid.correct"].shape == (11, 11) and float(data["scalar:neuron.selected"]) == 0.0
-    assert c.snapshot_download.filename == "grokking_step_10.npz"
+    assert c.files.snapshot_download.filename == "grokking_step_10.npz"
 
 
 def test_a_passing_message_of_the_run_does_not_erase_the_pages_own(app):

@@ -28,7 +28,7 @@ def saved(c, root, name):
 
 def finished(c):
     """Wait until the Load in progress has been applied (or refused)."""
-    wait_until(lambda: not c.load_button.disabled, timeout=30, what="the load to finish")
+    wait_until(lambda: not c.files.load_button.disabled, timeout=30, what="the load to finish")
 
 
 def test_damaged_and_foreign_runs_are_refused_and_the_run_goes_on(tmp_path):
@@ -171,13 +171,13 @@ def test_a_good_run_replaces_the_one_on_screen_settings_and_all(saved_app):
     wait_until(lambda: c.runner.step == 3 and "Loaded good_lr" in c.runner.message, timeout=30)
     c.tick()
     assert c.settings.lr == 0.0123 == c.study.config.lr and c.runner.state == RunnerState.PAUSED
-    assert not c.load_button.disabled and c.message == "Loaded good_lr at step 3."
+    assert not c.files.load_button.disabled and c.message == "Loaded good_lr at step 3."
 
 
 def test_load_returns_at_once_and_reads_the_files_on_a_worker_thread(saved_app, monkeypatch):
     """The caller (the server's event loop) only starts the load: the files are read elsewhere while
     the page says Loading … and the Load button is off; a second Load meanwhile is turned away."""
-    from sandbox.ui import controller as module
+    from sandbox.ui import run_files as module
     app, good = saved_app
     c = app.controller
     assert c.runner.wait_observed()
@@ -191,7 +191,7 @@ def test_load_returns_at_once_and_reads_the_files_on_a_worker_thread(saved_app, 
 
     monkeypatch.setattr(module, "read_checked", held, raising=False)
     c.load(good.name)
-    assert c.load_button.disabled and c.message == "Loading good …"
+    assert c.files.load_button.disabled and c.message == "Loading good …"
     wait_until(lambda: readers, what="the worker to start reading")
     assert readers[0] is not threading.current_thread() and on_screen(c) == before
     c.load(good.name)
@@ -204,7 +204,7 @@ def test_load_returns_at_once_and_reads_the_files_on_a_worker_thread(saved_app, 
 def test_served_the_result_is_applied_in_the_sessions_own_turn(saved_app, monkeypatch):
     """Served, the worker hands the result to the session's event loop (add_next_tick_callback);
     nothing of the page changes on the worker thread."""
-    from sandbox.ui import controller as module
+    from sandbox.ui import run_files as module
 
     class Session:
         callbacks = []
@@ -220,9 +220,9 @@ def test_served_the_result_is_applied_in_the_sessions_own_turn(saved_app, monkey
     monkeypatch.setattr(module, "served_document", lambda: Session(), raising=False)
     c.load(copy.name)
     wait_until(lambda: Session.callbacks, timeout=30, what="the result to be handed to the session")
-    assert c.load_button.disabled and c.settings.lr != 0.0456      # not applied on the worker
+    assert c.files.load_button.disabled and c.settings.lr != 0.0456      # not applied on the worker
     Session.callbacks.pop()()                                       # the session's turn
-    assert not c.load_button.disabled and c.settings.lr == 0.0456
+    assert not c.files.load_button.disabled and c.settings.lr == 0.0456
     wait_until(lambda: "Loaded good_served" in c.runner.message, timeout=30)
 
 
@@ -232,7 +232,7 @@ def test_a_symlinked_run_is_not_offered_nor_loaded(saved_app, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(good, elsewhere)
     (good.parent / "linked").symlink_to(elsewhere, target_is_directory=True)
-    assert "linked" not in c._saved_runs() and "good" in c._saved_runs()
+    assert "linked" not in c.files._saved_runs() and "good" in c.files._saved_runs()
     assert c.runner.wait_observed()
     before = on_screen(c)
     c.load("linked")
