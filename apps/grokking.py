@@ -32,8 +32,9 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                       y_range=(0, 1.02), description="Per neuron: how much energy sits in its strongest frequencies.")
     spectrum = Bars("fourier.energy", "Embedding energy per frequency", y_label="‖F_k‖²",
                     highlight_key="fourier.key_frequencies",
-                    description="Energy of W_a and W_b at each frequency k; orange: the key frequencies, those "
-                                "the neurons use (for this MLP, after grokking, usually all of them).")
+                    description="Energy of the embedding at each frequency k (W_a and W_b for the MLP, W_E for the "
+                                "transformer); orange: the key frequencies, those the neurons use (for the MLP, "
+                                "after grokking, usually all of them).")
     per_frequency = Bars("neurons.per_frequency", "Neurons per dominant frequency", y_label="neurons",
                          description="How neurons divide the frequencies among themselves.")
     neurons = Image("neurons.frequency_energy", "Neuron × frequency (rows sorted by dominant k)",
@@ -41,10 +42,12 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
                     palette="Magma256", low=0, high=1, height=340,
                     description="Each row one neuron's share of energy per frequency. Click a row to select it.")
     phases = Scatter("neurons.phase_sum", "neurons.phase_out", "Phase relation per neuron",
-                     x_label="φ_a + φ_b (input phases, wrapped)", y_label="ψ (output phase)",
+                     x_label="φ(a + b): the neuron's input phase, wrapped", y_label="ψ (output phase)",
                      color_key="neurons.dominant", size_key="neurons.share",
                      x_range=(-3.3, 3.3), y_range=(-3.3, 3.3), guides=[([-np.pi, np.pi], [-np.pi, np.pi])],
-                     description="Colour: dominant k; size: its share. A diagonal means ψ ≈ φ_a + φ_b.")
+                     description="Colour: dominant k; size: its share. A diagonal means ψ ≈ φ(a + b): the neuron "
+                                 "computes cos(w(a + b − c)). MLP: φ_a + φ_b of its weights; transformer: the phase "
+                                 "of its activation's wave in a + b.")
     grid = Image("grid.correct", "Predictions on the p × p table", x_label="b", y_label="a",
                  palette=["#f4c7c3", "#b7e1cd", "#d62728", "#1f77b4"], low=0, high=3, height=340,
                  categories={0: "test wrong", 1: "test right", 2: "train wrong", 3: "train right"},

@@ -33,19 +33,24 @@ class GrokTransformer(nn.Module):
         self.W_out = nn.Parameter(torch.randn(d_mlp, d_model) * init_scale / math.sqrt(d_mlp))
         self.b_out = nn.Parameter(torch.zeros(d_model))
         self.W_U = nn.Parameter(torch.randn(d_model, p) * s)                   # (d, p)
-        self.register_buffer("causal", torch.tril(torch.ones(3, 3, dtype=torch.bool)), persistent=False)
 
     def _residual_and_hidden(self, a, b):
         eq = torch.full_like(a, self.p)
         tokens = torch.stack([a, b, eq], dim=1)                                # (B, 3)
         x = self.W_E[tokens] + self.W_pos                                      # (B, 3, d)
-        q, k, v = torch.einsum("btd,chde->cbhte", x, self.W_QKV)               # each (B, H, 3, dh)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)              # (B, H, 3, 3)
-        scores = scores.masked_fill(~self.causal, float("-inf"))
-        z = scores.softmax(-1) @ v                                             # (B, H, 3, dh)
-        x = x + torch.einsum("bhte,hed->btd", z, self.W_O)
-        hidden = torch.relu(x[:, -1] @ self.W_in + self.b_in)                  # (B, d_mlp) at '='
-        return x[:, -1], hidden
+        # Only the `=` position feeds the logits and the MLP neurons, and causal attention from the
+        # last position sees all three, so the queries (and the outputs) of `a` and `b` are never
+        # needed: this is the full model's output at `=`, without its 3×3 attention per pair
+        # (many tiny batched matmuls: 2–3× slower on a CPU). The parameters are the full model's.
+        W_q, W_k, W_v = self.W_QKV                                             # each (H, d, dh)
+        q = torch.einsum("bd,hde->bhe", x[:, -1], W_q)                         # (B, H, dh)
+        k = torch.einsum("btd,hde->bthe", x, W_k)                              # (B, 3, H, dh)
+        v = torch.einsum("btd,hde->bthe", x, W_v)                              # (B, 3, H, dh)
+        scores = (q[:, None] * k).sum(-1) / math.sqrt(self.d_head)             # (B, 3, H)
+        z = (scores.softmax(1)[..., None] * v).sum(1)                          # (B, H, dh)
+        resid = x[:, -1] + torch.einsum("bhe,hed->bd", z, self.W_O)            # (B, d) at '='
+        hidden = torch.relu(resid @ self.W_in + self.b_in)                     # (B, d_mlp)
+        return resid, hidden
 
     def hidden(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """MLP neurons at the `=` position, (batch, d_mlp)."""
@@ -60,10 +65,13 @@ class GrokTransformer(nn.Module):
         resid = resid + hidden @ self.W_out + self.b_out
         return resid @ self.W_U, hidden
 
-    def input_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each neuron's direct input weights from a token: W_E @ W_in, (p, d_mlp), for a and b alike."""
-        direct = self.W_E[: self.p] @ self.W_in
-        return direct, direct
+    def token_embedding(self) -> torch.Tensor:
+        """The embeddings of the p number tokens, (p, d_model), without the `=` token's row.
+
+        There are no per-neuron input weights: the neurons that reach the logits are those at `=`,
+        where a and b arrive only through attention, so W_E @ W_in is a path the model does not have. The neurons are
+        described from their activations (analysis/neurons.py)."""
+        return self.W_E[: self.p]
 
     def output_weights(self) -> torch.Tensor:
         """Each neuron's direct effect on the logits: W_out @ W_U, (d_mlp, p)."""

@@ -34,7 +34,6 @@ def test_transformer_shapes_and_causality():
     a, b = torch.tensor([1, 2, 3]), torch.tensor([4, 5, 6])
     assert model(a, b).shape == (3, 11)
     assert model.hidden(a, b).shape == (3, 32)
-    W_a, W_b = model.input_weights()
-    assert W_a.shape == (11, 32) and model.output_weights().shape == (32, 11)
+    assert model.token_embedding().shape == (11, 16) and model.output_weights().shape == (32, 11)
     # The logit depends on both operands (attention from `=` reads a and b).
     assert not torch.allclose(model(a, b), model(a, b.flip(0)))

@@ -117,9 +117,19 @@ def two_frequency_study():
     return study
 
 
+def transformer_study():
+    """Nanda's transformer, briefly trained: its neurons see a and b only through attention."""
+    torch.manual_seed(0)
+    study = built(GrokkingStudy(preset="nanda2023", p=P, d_model=16, n_heads=2, d_mlp=24, train_fraction=0.5,
+                                device="cpu"))
+    for _ in range(30):
+        study.step()
+    return study
+
+
 @pytest.mark.parametrize("make", [
     lambda: built(GrokkingStudy(preset="fast", p=P, width=48, train_fraction=0.5, device="cpu")),
-    two_frequency_study], ids=["initialisation", "two_frequencies"])
+    two_frequency_study, transformer_study], ids=["initialisation", "two_frequencies", "transformer"])
 def test_the_study_agrees_with_nanda_on_other_models(make):
     study = make()
     keys, restricted, excluded, _ = reference(study)
@@ -139,3 +149,27 @@ def test_our_neuron_analysis_matches_nandas_on_the_same_activations(trained):
 def test_the_reference_itself_finds_the_hand_set_frequencies():
     keys, restricted, excluded, _ = reference(two_frequency_study())
     assert keys.tolist() == [2, 5]
+
+
+def nanda_transformer_forward(m, a, b):
+    """Nanda's one-layer model written out at every position (causal attention over `a b =`, as
+    his `Transformer`), read at the last: (logits (B, p), MLP neurons at `=` (B, d_mlp))."""
+    tokens = torch.stack([a, b, torch.full_like(a, m.p)], dim=1)
+    x = m.W_E[tokens] + m.W_pos                                          # (B, 3, d)
+    q, k, v = (torch.einsum("btd,hde->bhte", x, W) for W in m.W_QKV)    # (B, H, 3, dh)
+    scores = q @ k.transpose(-1, -2) / m.d_head ** 0.5
+    scores = scores.masked_fill(~torch.tril(torch.ones(3, 3, dtype=torch.bool)), float("-inf"))
+    x = x + torch.einsum("bhte,hed->btd", scores.softmax(-1) @ v, m.W_O)
+    hidden = torch.relu(x @ m.W_in + m.b_in)                             # (B, 3, d_mlp)
+    x = x + hidden @ m.W_out + m.b_out
+    return (x @ m.W_U)[:, -1], hidden[:, -1]
+
+
+def test_our_transformer_computes_only_the_last_position_of_nandas_model():
+    study = transformer_study()
+    a, b = torch.arange(P * P) // P, torch.arange(P * P) % P
+    with torch.no_grad():
+        logits, hidden = study.model.forward_with_hidden(a, b)
+        expected_logits, expected_hidden = nanda_transformer_forward(study.model, a, b)
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(hidden, expected_hidden, rtol=1e-5, atol=1e-5)

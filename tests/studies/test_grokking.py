@@ -140,3 +140,58 @@ def test_key_frequencies_and_progress_measures_come_from_the_neurons_activations
     restricted, excluded = fourier.restricted_and_excluded_loss(logits.numpy(), s.table.y, s.table.train, 11, keys)
     assert scalars["loss.restricted"] == pytest.approx(restricted, rel=1e-6)
     assert scalars["loss.excluded"] == pytest.approx(excluded, rel=1e-6)
+
+
+def hand_set_transformer(k=3, j=5, p=11):
+    """A GrokTransformer (d_model 8, one head, 8 neurons) set by hand. The number tokens embed
+    frequency k in dims 0–1 and frequency j in dims 2–3; the `=` token and the positions embed
+    nothing. Attention is uniform (Q = K = 0) and copies dims 0–1 of a, b and `=` into dims 4–5,
+    so at `=` the residual is (cos w_k a + cos w_k b)/3, (sin w_k a + sin w_k b)/3 there and 0
+    elsewhere. Even neurons read dim 4, odd ones dim 5, each with a large bias (ReLU stays linear)
+    and a large weight on dims 2–3, which hold frequency j for the tokens but are 0 at `=`:
+    W_E·W_in says j, the neurons' activations say k."""
+    s = built(GrokkingStudy(preset="nanda2023", p=p, d_model=8, n_heads=1, d_mlp=8, train_fraction=0.5,
+                            device="cpu"))
+    x = torch.arange(p, dtype=torch.float32)
+    m = s.model
+    with torch.no_grad():
+        for param in m.parameters():
+            param.zero_()
+        m.W_E[:p, 0], m.W_E[:p, 1] = torch.cos(2 * torch.pi * k * x / p), torch.sin(2 * torch.pi * k * x / p)
+        m.W_E[:p, 2], m.W_E[:p, 3] = torch.cos(2 * torch.pi * j * x / p), torch.sin(2 * torch.pi * j * x / p)
+        m.W_QKV[2, 0, 0, 0] = m.W_QKV[2, 0, 1, 1] = 1.0               # V: dims 0, 1 → head dims 0, 1
+        m.W_O[0, 0, 4] = m.W_O[0, 1, 5] = 1.0                          # head dims 0, 1 → residual 4, 5
+        m.W_in[4, 0::2] = m.W_in[5, 1::2] = 1.0
+        m.W_in[2, 0::2] = m.W_in[3, 1::2] = 5.0
+        m.b_in.fill_(2.0)
+        m.W_out[:, 0] = 1.0
+        m.W_U[0] = torch.randn(p)
+    return s
+
+
+def test_the_transformer_neuron_views_show_the_frequency_of_the_activations_not_of_W_E_W_in():
+    """Issue 22: at `=` a and b reach the MLP only through attention, so the neurons' direct
+    weights from the tokens (W_E·W_in, what the views showed before) describe nothing they do."""
+    s = hand_set_transformer(k=3, j=5)
+    scalars, arrays = s.snapshot()
+    direct = (s.model.W_E[:11] @ s.model.W_in).detach().numpy()          # (p, d_mlp): the old source
+    assert fourier.dominant_frequency(fourier.frequency_energy_per_column(direct))[0].tolist() == [5] * 8
+    assert arrays["neurons.dominant"].tolist() == [3] * 8
+    assert arrays["fourier.key_frequencies"].tolist() == [3]
+    np.testing.assert_allclose(arrays["neurons.share"], 1.0, rtol=1e-5)    # a linear wave at 3, all of it
+    assert arrays["neurons.per_frequency"].tolist() == [0, 0, 8, 0, 0]
+    assert arrays["neuron.spectrum"].argmax() == 3 - 1
+    # Even neurons are (cos w a + cos w b)/3 + 2, odd ones (sin w a + sin w b)/3 + 2 = cos(· − π/2)…
+    np.testing.assert_allclose(arrays["neurons.phase_a"], [0.0, -np.pi / 2] * 4, atol=1e-5)
+    np.testing.assert_allclose(arrays["neurons.phase_b"], [0.0, -np.pi / 2] * 4, atol=1e-5)
+    # The embedding spectrum is W_E's own (the number tokens): frequencies k and j, equally.
+    energy = arrays["fourier.energy"]
+    assert sorted(np.flatnonzero(energy > 1e-6 * energy.max()) + 1) == [3, 5]
+    assert energy[2] == pytest.approx(energy[4], rel=1e-5)
+
+
+def test_the_transformer_has_no_per_neuron_input_weights():
+    """Nothing may read a path the model lacks by mistake: the name is gone."""
+    s = built(GrokkingStudy(preset="nanda2023", p=11, d_model=16, n_heads=2, d_mlp=24, device="cpu"))
+    assert not hasattr(s.model, "input_weights")
+    assert s.model.token_embedding().shape == (11, 16)
