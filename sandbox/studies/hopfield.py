@@ -153,7 +153,7 @@ class HopfieldStudy(Study):
                                    "like N², so α = 0.25 is easy (basin curve at 1 up to 30% noise).",
         "modern, P = 4N": "256 patterns of 64 units (α = 4): the modern net still retrieves from 20% noise, "
                           "in one or two updates.",
-        "digits, classical": "Ten binarized digits look alike (overlaps 0.25–0.66), so a classical net holds "
+        "digits, classical": "Ten binarized digits look alike (pairwise overlaps up to 0.81 in size), so a classical net holds "
                              "none of them: not one is a fixed point (basin curve at 0).",
         "digits, dense exp": "The same digits in a dense memory with F = exp: every digit comes back from "
                              "10–20% noise.",
