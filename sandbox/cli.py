@@ -18,7 +18,7 @@ from .runtime.device import configure_cpu_threads
 from .runtime.history import MIN_RING_CAPACITY
 from .runtime.runner import Runner, RunnerState
 from .runtime.store import RunStoreError, new_run_name, run_dir, save_run
-from .runtime.sweep import MEASURES, Sweep, make_spec
+from .runtime.sweep import Sweep, make_spec
 from .studies import STUDIES, get_study
 from .studies.settings_text import parse_setting
 
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="measure a grid of settings on Dask (a phase diagram)",
                                 description="e.g. python -m sandbox sweep grokking --grid weight_decay=0,0.5,1 "
                                             "train_fraction=0.2:0.6:3")
-    sweep.add_argument("study", choices=sorted(MEASURES))
+    sweep.add_argument("study", choices=sorted(n for n, s in STUDIES.items() if s.SWEEP is not None))
     sweep.add_argument("--grid", nargs="+", required=True, metavar="NAME=VALUES",
                        help="one or two axes: name=v1,v2,... or name=start:stop:count")
     sweep.add_argument("--preset", default=None, help="the study's preset the grid changes (default: its default)")
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _sweep(args) -> int:
     try:
-        spec = make_spec(args.study, args.grid, args.preset, args.steps)
+        spec = make_spec(get_study(args.study), args.grid, args.preset, args.steps)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -48,71 +48,14 @@ def server_scheduler() -> str | None:
 
 
 # ---- what one point measures -------------------------------------------------------------
-def grokking_point(preset: str, values: dict, steps: int, every: int = 50) -> dict:
-    """Train until test accuracy reaches 0.95 or `steps` run out; the app's own metrics."""
-    import torch
-
-    from ..studies.grokking import GrokkingStudy
-    from .runner import Runner, RunnerState
-
-    torch.set_num_threads(1)            # one worker per core
-    runner = Runner(GrokkingStudy(preset=preset, **values), snapshot_every=every, ring_capacity=4,
-                    observe_inline=True)
-    started = time.perf_counter()
-    grokked = memorised = math.nan
-    seen = 0
-    while runner.step < steps and math.isnan(grokked):
-        runner.run_headless(min(every, steps - runner.step))
-        if runner.state == RunnerState.ERROR or runner.message:
-            break
-        rows = runner.history.since(seen)            # only the rows this chunk recorded
-        seen += len(rows)
-        for row in rows:
-            if math.isnan(memorised) and row.get("acc.train", 0) >= 0.99:
-                memorised = row["step"]
-            if row.get("acc.test", 0) >= 0.95:
-                grokked = row["step"]
-                break
-    last = runner.history.since(len(runner.history) - 1)[0]
-    runner.stop()
-    return {"steps_to_grok": float(grokked), "steps_to_memorise": float(memorised),
-            "acc.test": float(last.get("acc.test", math.nan)), "acc.train": float(last.get("acc.train", math.nan)),
-            "steps": float(runner.step), "seconds": time.perf_counter() - started}
-
-
-def hopfield_point(preset: str, values: dict, steps: int, every: int = 0) -> dict:
-    """Retrieval success of random patterns at load α = P/N and query noise (the preset's network)."""
-    import torch
-
-    from ..analysis.hopfield import success_rate
-    from ..studies.hopfield import HopfieldStudy
-
-    torch.set_num_threads(1)
-    values = dict(values)
-    load, noise = float(values.pop("load", 0.1)), float(values.pop("noise", 0.1))
-    c = HopfieldStudy.validated({**HopfieldStudy.preset_values(preset), **values})
-    units = c.n_units
-    started = time.perf_counter()
-    rate = success_rate(c.network, units, max(1, round(load * units)), noise, trials=2, queries=32,
-                        degree=c.degree, beta=c.beta, rule=c.rule, seed=c.seed)
-    return {"success": float(rate), "seconds": time.perf_counter() - started}
-
-
 @dataclass(frozen=True)
 class Measure:
+    """What a study's sweep measures at one point (a study's `SWEEP`): `point` runs on a worker."""
     point: Callable[..., dict]    # (preset, values, steps) -> {name: float}; floats only (see RESULT_DESERIALIZERS)
     outcome: str                  # the result the heatmap shows
     label: str
     extra_axes: dict[str, tuple[float, float]] = field(default_factory=dict)  # axes that are not config values
     default_steps: int = 0
-
-
-MEASURES = {
-    "grokking": Measure(grokking_point, "steps_to_grok", "steps until test accuracy ≥ 0.95 (—: not within the budget)",
-                        default_steps=3000),
-    "hopfield": Measure(hopfield_point, "success", "share of noisy queries retrieved",
-                        extra_axes={"load": (0.001, 4.0), "noise": (0.0, 0.5)}),
-}
 
 
 # ---- the grid ------------------------------------------------------------------------------
@@ -189,6 +132,11 @@ class SweepSpec:
     axes: dict[str, list]         # one or two axes: the first is x, the second y
     steps: int = 0
     fixed: dict = field(default_factory=dict)
+    measure: Measure | None = field(default=None, compare=False, repr=False)   # the study's SWEEP; not saved
+
+    def record(self) -> dict:
+        """The spec as sweep.json holds it (the measure is the study's, named by `study`)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "measure"}
 
     def points(self) -> list[tuple[tuple[int, ...], dict]]:
         names = list(self.axes)
@@ -200,14 +148,13 @@ class SweepSpec:
         return (sizes[1] if len(sizes) > 1 else 1, sizes[0])    # (rows = y, columns = x)
 
 
-def make_spec(study: str, grid: list[str] | dict, preset: str | None = None, steps: int | None = None,
+def make_spec(cls, grid: list[str] | dict, preset: str | None = None, steps: int | None = None,
               fixed: dict | None = None) -> SweepSpec:
-    """A checked sweep: every point's values pass the study's own validation before any task runs."""
-    from ..studies import get_study
-
-    if study not in MEASURES:
-        raise ValueError(f"no sweep is defined for {study!r}; choose one of {', '.join(MEASURES)}")
-    measure, cls = MEASURES[study], get_study(study)
+    """A checked sweep of the study class `cls` (its `SWEEP` says what a point measures): every
+    point's values pass the study's own validation before any task runs."""
+    study, measure = cls.name, getattr(cls, "SWEEP", None)
+    if measure is None:
+        raise ValueError(f"no sweep is defined for {study!r}")
     if not 1 <= len(grid) <= 2:
         raise ValueError("a sweep has one or two axes (the heatmap's x and y)")
     named = [parse_axis(a) for a in grid] if isinstance(grid, list) else [(k, list(v)) for k, v in grid.items()]
@@ -220,7 +167,7 @@ def make_spec(study: str, grid: list[str] | dict, preset: str | None = None, ste
         raise TooManyValues(f"{size} points is more than {MAX_POINTS}; use fewer values")
     # Values the axes vary are not fixed ones (a sweep's record would otherwise name them twice).
     fixed = {k: v for k, v in (fixed or {}).items() if k not in axes}
-    spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, fixed)
+    spec = SweepSpec(study, preset or cls.DEFAULT_PRESET, axes, steps or measure.default_steps, fixed, measure)
     if measure.default_steps and spec.steps < 1:
         raise ValueError("steps must be at least 1")
     for name, values in axes.items():
@@ -250,7 +197,9 @@ class Sweep:
                  runs_root: str | Path | None = None, name: str | None = None,
                  on_result: Callable[[tuple, dict], None] | None = None,
                  on_finish: Callable[[], None] | None = None):
-        self.spec, self.measure = spec, MEASURES[spec.study]
+        if spec.measure is None:
+            raise ValueError(f"the sweep of {spec.study!r} has no measure (make it with make_spec)")
+        self.spec, self.measure = spec, spec.measure
         self.on_finish = on_finish
         if n_workers is not None and n_workers < 1:      # a LocalCluster of none would wait for ever
             raise ValueError(f"the number of workers must be at least 1, not {n_workers}")
@@ -385,7 +334,7 @@ class Sweep:
 
     # ---- the record ------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"format": SWEEP_FORMAT, "spec": asdict(self.spec), "outcome": self.measure.outcome,
+        return {"format": SWEEP_FORMAT, "spec": self.spec.record(), "outcome": self.measure.outcome,
                 "label": self.measure.label, "state": self.state, "message": self.message,
                 "points": [{"index": list(i), **r} for i, r in sorted(self.results.items())]}
 

@@ -76,6 +76,8 @@ class Study:
     finished_message: str = ""
     # Snapshot scalars shown in the status bar: key → short label.
     HEADLINE: ClassVar[dict[str, str]] = {}
+    # What one point of a sweep over its settings measures (a runtime.sweep.Measure), or None: no sweep.
+    SWEEP: ClassVar = None
     # Set by the Runner (a threading.Event) and set when the run is stopped; loops that can run for
     # long (e.g. training a source model inside build()) call check_stop() every iteration.
     stop_event = NeverStopped()

@@ -17,9 +17,11 @@ from ..models.mlp import ACTIVATIONS, PairMLP
 from ..models.transformer import GrokTransformer
 from ..runtime.device import resolve_device
 from ..runtime.graphed_step import GraphedStep
+from ..runtime.sweep import Measure
 from ..tasks.modular import OPERATIONS, is_prime, modular_table
 from .base import StudyConfig, TorchStudy, register
 from .cost import FLOAT, Cost, landscape_memory
+from .sweep_points import grokking_point
 
 TOP_KEYS = 5  # strongest embedding frequencies per seed in the seed spread (grokking_seeds)
 
@@ -105,6 +107,8 @@ class GrokkingStudy(TorchStudy):
     LIVE = ("lr", "weight_decay", "selected_neuron")
     SELECTION = ("selected_neuron",)
     HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
+    SWEEP = Measure(grokking_point, "steps_to_grok", "steps until test accuracy ≥ 0.95 (—: not within the budget)",
+                    default_steps=3000)
     DEFAULT_PRESET = "fast"
     PRESETS = {
         # Width 256 and lr 5e-3 keep a step at ~20 ms on 2 CPU cores; train accuracy saturates

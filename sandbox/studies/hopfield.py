@@ -21,9 +21,11 @@ import torch
 from ..analysis import hopfield as recall
 from ..models.hopfield import KINDS, ModernHopfield, make_network
 from ..runtime.device import resolve_device
+from ..runtime.sweep import Measure
 from ..tasks.patterns import DATASETS, image_shape, make_patterns
 from .base import Study, StudyConfig, register
 from .cost import FLOAT, Cost
+from .sweep_points import hopfield_point
 
 ASYNC_PARTS = 8                                  # an asynchronous sweep is shown in this many steps
 SHOWN_PATTERNS = 24                              # stored patterns drawn (and overlap bars)
@@ -129,6 +131,8 @@ class HopfieldStudy(Study):
     RESTART = ("target", "noise", "occlusion", "beta", "drawn")
     SELECTION = ("target", "drawn")
     HEADLINE = {"overlap.target": "overlap", "energy": "energy"}
+    SWEEP = Measure(hopfield_point, "success", "share of noisy queries retrieved",
+                    extra_axes={"load": (0.001, 4.0), "noise": (0.0, 0.5)})
     DEFAULT_PRESET = "classical, 10 patterns"
     BASE = dict(network="classical", rule="async", degree=3, beta=1.0, patterns="random", n_units=100,
                 n_patterns=10, target=0, noise=0.2, occlusion=0.0, drawn=[], frame_ms=120.0, experiments=True,

@@ -18,7 +18,8 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMapper
 
-from ..runtime.sweep import MEASURES, SCHEDULER_ENV, Sweep, cell, make_spec, server_scheduler
+from ..runtime.sweep import SCHEDULER_ENV, Sweep, cell, make_spec, server_scheduler
+from ..studies import get_study
 from ..views.base import DrawnOnFirstUse, new_figure
 from ..views.live_text import LiveMarkdown
 from .polling import Poller
@@ -44,7 +45,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
                  runs_root: str = "runs", steps: int | None = None, palette: str | list = "Viridis256",
                  period_ms: int = 500):
         self.study, self.settings, self.runs_root = study, settings, runs_root
-        self.measure = MEASURES[study]
+        self.measure = get_study(study).SWEEP
         self.x_axis = pn.widgets.TextInput(label="x axis (name=values or start:stop:count)", value=x,
                                            sizing_mode="stretch_width")
         self.y_axis = pn.widgets.TextInput(label="y axis (empty: one row)", value=y, sizing_mode="stretch_width")
@@ -80,7 +81,7 @@ class SweepPanel(DrawnOnFirstUse, pn.viewable.Viewer):
         preset, values = self.settings()
         grid = [a for a in (self.x_axis.value.strip(), self.y_axis.value.strip()) if a]
         try:   # the device is each worker's own choice
-            spec = make_spec(self.study, grid, preset, self.steps.value, {k: v for k, v in values.items() if k != "device"})
+            spec = make_spec(get_study(self.study), grid, preset, self.steps.value, {k: v for k, v in values.items() if k != "device"})
         except ValueError as exc:
             self.status.object = f"**Not started:** {exc}"
             return

@@ -10,6 +10,9 @@ import pytest
 from sandbox.runtime import sweep as sweep_module
 from sandbox.runtime.store import RunStoreError
 from sandbox.runtime.sweep import MAX_POINTS, Sweep, SweepSpec, load_sweep, make_spec, parse_axis
+from sandbox.studies import get_study
+from sandbox.studies.grokking import GrokkingStudy
+from sandbox.studies.hopfield import HopfieldStudy
 
 SMALL_GROKKING = {"p": 31, "width": 128}
 
@@ -30,12 +33,12 @@ def test_a_range_of_whole_numbers_with_a_whole_spacing_gives_whole_numbers():
     assert parse_axis("seed=4:4:1") == ("seed", [4])
     assert parse_axis("x=0:10:4")[1] == pytest.approx([0, 10 / 3, 20 / 3, 10])    # 10/3 is not whole
     assert all(type(v) is float for v in parse_axis("x=0.0:2.0:3")[1])             # written as floats
-    assert [v["seed"] for _, v in make_spec("grokking", ["seed=1:5:3"]).points()] == [1, 3, 5]
+    assert [v["seed"] for _, v in make_spec(GrokkingStudy, ["seed=1:5:3"]).points()] == [1, 3, 5]
 
 
 def test_an_axis_given_twice_is_refused_not_merged():
     with pytest.raises(ValueError, match="'lr' is given twice"):
-        make_spec("grokking", ["lr=0.001,0.002", "lr=0.003"])
+        make_spec(GrokkingStudy, ["lr=0.001,0.002", "lr=0.003"])
 
 
 def test_a_huge_range_is_refused_before_any_value_is_made(monkeypatch):
@@ -50,7 +53,7 @@ def test_a_huge_range_is_refused_before_any_value_is_made(monkeypatch):
 
     monkeypatch.setattr(np, "linspace", counted)
     with pytest.raises(ValueError, match=f"100000000 values; a sweep has at most {MAX_POINTS} points"):
-        make_spec("grokking", ["lr=0:1:100000000", "weight_decay=0:1:100000000"])
+        make_spec(GrokkingStudy, ["lr=0:1:100000000", "weight_decay=0:1:100000000"])
     with pytest.raises(ValueError, match="100000000 values"):
         parse_axis("seed=0:99999999:100000000")          # the whole-number path makes no list either
     assert all(n <= MAX_POINTS for n in made)
@@ -72,19 +75,19 @@ def test_a_grid_of_too_many_points_is_refused_before_any_point_is_made(monkeypat
 
     monkeypatch.setattr(SweepSpec, "points", no_points)
     with pytest.raises(ValueError, match=f"90000 points is more than {MAX_POINTS}"):
-        make_spec("grokking", ["lr=0.001:0.01:300", "weight_decay=0:1:300"])
+        make_spec(GrokkingStudy, ["lr=0.001:0.01:300", "weight_decay=0:1:300"])
 
 
 @pytest.mark.parametrize("workers", [0, -1])
 def test_a_sweep_of_fewer_than_one_worker_is_refused_when_made(workers):
     """`--workers -1` made a LocalCluster with no worker, and the sweep waited for ever."""
     with pytest.raises(ValueError, match="number of workers must be at least 1"):
-        Sweep(make_spec("hopfield", ["load=0.1"]), n_workers=workers)
+        Sweep(make_spec(HopfieldStudy, ["load=0.1"]), n_workers=workers)
 
 
 def test_a_sweep_name_that_climbs_out_of_the_store_is_refused_with_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="sweep name '../x' may only hold"):
-        Sweep(make_spec("hopfield", ["load=0.1"]), runs_root=tmp_path, name="../x")
+        Sweep(make_spec(HopfieldStudy, ["load=0.1"]), runs_root=tmp_path, name="../x")
     assert not (tmp_path / "x").exists()
 
 
@@ -99,12 +102,12 @@ def test_a_sweep_name_that_climbs_out_of_the_store_is_refused_with_a_value_error
 ])
 def test_a_bad_grid_is_refused_with_the_reason_before_any_task_runs(study, grid, message):
     with pytest.raises(ValueError, match=message):
-        make_spec(study, grid)
+        make_spec(get_study(study), grid)
 
 
 @pytest.mark.slow
 def test_a_2x2_grokking_sweep_on_a_local_cluster_fills_the_phase_diagram(tmp_path):
-    spec = make_spec("grokking", ["weight_decay=0.5,1", "train_fraction=0.3,0.5"], steps=1500, fixed=SMALL_GROKKING)
+    spec = make_spec(GrokkingStudy, ["weight_decay=0.5,1", "train_fraction=0.3,0.5"], steps=1500, fixed=SMALL_GROKKING)
     seen = []
     sweep = Sweep(spec, n_workers=2, runs_root=tmp_path, name="phase", on_result=lambda i, r: seen.append(i)).start()
     assert sweep.wait(240) and sweep.state == "done", sweep.message
@@ -121,7 +124,7 @@ def test_a_2x2_grokking_sweep_on_a_local_cluster_fills_the_phase_diagram(tmp_pat
 
 @pytest.mark.slow
 def test_cancel_stops_the_points_not_yet_measured(tmp_path):
-    spec = make_spec("grokking", ["weight_decay=0,0.1,0.2,0.3", "train_fraction=0.3,0.4"], steps=20_000,
+    spec = make_spec(GrokkingStudy, ["weight_decay=0,0.1,0.2,0.3", "train_fraction=0.3,0.4"], steps=20_000,
                      fixed=SMALL_GROKKING)        # no weight decay: these never grok, each runs all its steps
     sweep = Sweep(spec, n_workers=1, runs_root=tmp_path, name="cancelled").start()
     assert sweep.wait(3) is False and sweep.state == "running"
@@ -144,7 +147,7 @@ def test_a_file_that_is_not_a_sweep_is_refused_with_a_message(tmp_path):
 
 
 def test_hopfield_points_measure_success_over_load_and_noise():
-    from sandbox.runtime.sweep import hopfield_point
+    from sandbox.studies.sweep_points import hopfield_point
     easy = hopfield_point("classical, 10 patterns", {"load": 0.05, "noise": 0.05}, 0)["success"]
     hard = hopfield_point("classical, 10 patterns", {"load": 0.5, "noise": 0.3}, 0)["success"]
     assert easy >= 0.9 and hard <= 0.2 and not math.isnan(easy)
@@ -155,7 +158,7 @@ def test_a_sweep_runs_on_a_scheduler_given_by_address(tmp_path):
     """`--scheduler tcp://host:port`: here the scheduler of a cluster started beside the sweep."""
     from dask.distributed import LocalCluster
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
-        spec = make_spec("hopfield", ["load=0.05,0.6"])
+        spec = make_spec(HopfieldStudy, ["load=0.05,0.6"])
         sweep = Sweep(spec, scheduler=cluster.scheduler_address).start()
         assert cluster.scheduler_address.startswith("tcp://")
         assert sweep.wait(120) and sweep.state == "done", sweep.message
@@ -163,5 +166,5 @@ def test_a_sweep_runs_on_a_scheduler_given_by_address(tmp_path):
 
 
 def test_fixed_values_the_axes_vary_are_left_out_of_the_record():
-    spec = make_spec("grokking", ["weight_decay=0,1"], fixed={"weight_decay": 0.5, "p": 31})
+    spec = make_spec(GrokkingStudy, ["weight_decay=0,1"], fixed={"weight_decay": 0.5, "p": 31})
     assert spec.fixed == {"p": 31} and [v["weight_decay"] for _, v in spec.points()] == [0, 1]

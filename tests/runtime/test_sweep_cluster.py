@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runtime.sweep import MEASURES, Measure, Sweep, SweepSpec
+from sandbox.runtime.sweep import Measure, Sweep, SweepSpec
 
 
 def _mark(path: str) -> int:
@@ -36,15 +36,13 @@ def plain_point(preset: str, values: dict, steps: int) -> dict:
     return {"value": float(values["x"])}
 
 
-@pytest.fixture
-def measures(monkeypatch):
-    monkeypatch.setitem(MEASURES, "payload", Measure(payload_point, "value", "payload"))
-    monkeypatch.setitem(MEASURES, "plain", Measure(plain_point, "value", "plain"))
+PAYLOAD = Measure(payload_point, "value", "payload")
+PLAIN = Measure(plain_point, "value", "plain")
 
 
-def test_a_result_that_runs_code_when_unpickled_is_refused_and_never_unpickled(tmp_path, measures):
+def test_a_result_that_runs_code_when_unpickled_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "unpickled"
-    spec = SweepSpec("payload", "none", {"x": [0, 1]}, fixed={"marker": str(marker)})
+    spec = SweepSpec("payload", "none", {"x": [0, 1]}, fixed={"marker": str(marker)}, measure=PAYLOAD)
     sweep = Sweep(spec, n_workers=1).start()
     assert sweep.wait(60) and sweep.state == "done", sweep.message
     assert not marker.exists(), f"process {marker.read_text()} unpickled a worker's result"
@@ -54,14 +52,14 @@ def test_a_result_that_runs_code_when_unpickled_is_refused_and_never_unpickled(t
 
 
 @pytest.mark.parametrize("stored", [True, False], ids=["in the run store", "without a run store"])
-def test_the_workers_scratch_space_is_not_left_in_the_system_temp_dir(tmp_path, monkeypatch, measures, stored):
+def test_the_workers_scratch_space_is_not_left_in_the_system_temp_dir(tmp_path, monkeypatch, stored):
     """Dask's default is <tmp>/dask-scratch-space, shared by every Dask on the machine and never removed."""
     system_tmp = tmp_path / "system-tmp"
     system_tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(system_tmp))                 # the worker processes' temp dir
     monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))     # this process's (the nannies')
     runs = tmp_path / "runs" if stored else None
-    sweep = Sweep(SweepSpec("plain", "none", {"x": [0, 1]}), n_workers=1, runs_root=runs, name="scratch").start()
+    sweep = Sweep(SweepSpec("plain", "none", {"x": [0, 1]}, measure=PLAIN), n_workers=1, runs_root=runs, name="scratch").start()
     assert sweep.wait(60) and sweep.state == "done", sweep.message
     assert sweep.outcome.tolist() == [[0.0, 1.0]]
     assert not (system_tmp / "dask-scratch-space").exists()
