@@ -414,16 +414,14 @@ class Runner:
             self._pending_steps -= 1
         # A loss left on the GPU is read back only when a snapshot is due or a Step ×N ends: reading
         # it every step would make the CPU wait for the GPU at every step (a float costs nothing).
-        checked = isinstance(loss, float) or self._due(self.step) or self._pending_steps == 0 and (
-            self.state != RunnerState.RUNNING)
-        if checked and not math.isfinite(loss := float(loss)):
+        if self._loss_is_read_now(loss) and not math.isfinite(loss := float(loss)):
             self._pending_steps = 0
             self.state = RunnerState.PAUSED
             self._publish()
             self.message = (f"Loss became {loss} at step {self.step}; paused. "
                             "Lower the learning rate, or press Reset.")
             return
-        if self.study.finished and (self.state == RunnerState.RUNNING or self._pending_steps):
+        if self.study.finished and self._training:
             # Nothing left to do (e.g. a retrieval converged and its experiments are done):
             # stop spinning, say so, show the final state.
             self._pending_steps = 0
@@ -431,12 +429,34 @@ class Runner:
             self._publish()
             self.message = self.study.finished_message
             return
-        if self._pending_steps == 0 and self.state != RunnerState.RUNNING:
+        if self._step_n_ended:
             self._publish()  # the end of Step ×N is always shown
-        elif self._due(self.step) and (self.observe_inline or self._observer is None or (
-                self._observer.idle and (self.step < self.snapshot_every
-                                         or time.perf_counter() - self._published_at >= self.min_interval_s))):
+        elif self._due(self.step) and self._observer_can_take_one:
             self._publish()
+
+    @property
+    def _training(self) -> bool:
+        """Running, or in the middle of a Step ×N."""
+        return self.state == RunnerState.RUNNING or self._pending_steps > 0
+
+    @property
+    def _step_n_ended(self) -> bool:
+        """The step just taken was the last one asked for (Step ×N, or a single step while paused)."""
+        return self._pending_steps == 0 and self.state != RunnerState.RUNNING
+
+    def _loss_is_read_now(self, loss) -> bool:
+        """A float costs nothing to check; a tensor (maybe on the GPU) is read only when a snapshot is due
+        or a Step ×N ends."""
+        return isinstance(loss, float) or self._due(self.step) or self._step_n_ended
+
+    @property
+    def _observer_can_take_one(self) -> bool:
+        """Inline, always; in the background, when the observer is idle and the last snapshot is at least
+        min_interval_s old (the first steps, before snapshot_every, always)."""
+        if self.observe_inline or self._observer is None:
+            return True
+        return self._observer.idle and (self.step < self.snapshot_every
+                                        or time.perf_counter() - self._published_at >= self.min_interval_s)
 
     def _due(self, step: int) -> bool:
         # Every `snapshot_every` steps, plus powers of two before that, so that the
@@ -447,7 +467,7 @@ class Runner:
 
     def _publish(self) -> None:
         """Capture now (training thread); observe inline or hand over to the observer."""
-        training = self.state == RunnerState.RUNNING or self._pending_steps > 0
+        training = self._training
         self._published_at = time.perf_counter()
         item = (self.run_id, self.step, self.study.capture(), training)
         if self.observe_inline:
@@ -463,10 +483,10 @@ class Runner:
             if run_id != self.run_id:
                 return  # captured before a Reset: that run is gone
             scalars, arrays = self.study.observe(captured)
-            if self.landscape is not None and isinstance(captured, dict) and "weights" in captured:
+            if self.landscape is not None and hasattr(self.study, "landscape_inputs"):
+                weights, lr, optimizer = self.study.landscape_inputs(captured)
                 more_scalars, more_arrays = self.landscape.record(   # with Adam's state: its preconditioner
-                    run_id, step, captured["weights"], captured.get("hparams", {}).get("lr", float("nan")), training,
-                    optimizer=captured.get("optimizer"))
+                    run_id, step, weights, lr, training, optimizer=optimizer)
                 scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
             snap = self._stamp(run_id, step, scalars, arrays)
             self.history.append({"step": float(step), **snap.scalars})

@@ -212,6 +212,12 @@ class TorchStudy(Study):
         return {"exp_avg_sq": second or None, "step": step, "betas": tuple(map(float, group["betas"])),
                 "eps": float(group["eps"])}
 
+    def landscape_inputs(self, captured: dict) -> tuple[dict, float, dict | None]:
+        """What the landscape tracker needs of a capture: the weights, the learning rate and the
+        optimizer's state (for the preconditioned sharpness), so that the Runner never reads the
+        layout of the capture."""
+        return captured["weights"], captured["hparams"].get("lr", float("nan")), captured.get("optimizer")
+
     def load_shadow(self, captured: dict):
         self.shadow.load_state_dict(captured["weights"])
         return self.shadow
