@@ -41,7 +41,7 @@ def _add_config_flags(parser: argparse.ArgumentParser, config_cls) -> None:
         choices = list(p.objects) if isinstance(p, param.Selector) else None
         shown = " (JSON list)" if isinstance(p, param.List) else ""
         group.add_argument(f"--{name.replace('_', '-')}", dest=f"param_{name}", type=_setting_type(p),
-                           choices=choices, default=None, help=(p.doc or "") + shown)
+                           choices=choices, default=None, help=(p.doc or "").replace("%", "%%") + shown)  # argparse formats help with %
 
 
 def build_parser() -> argparse.ArgumentParser:

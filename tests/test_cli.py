@@ -96,3 +96,12 @@ def test_list_settings_take_json_lists(tmp_path, capsys):
 def test_bad_sweep_flags_give_a_message_not_a_traceback(tmp_path, capsys, flags, says):
     assert main(["sweep", "hopfield", "--grid", "load=0.05", "--out", str(tmp_path), *flags]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_a_percent_sign_in_a_settings_doc_does_not_break_help(monkeypatch, capsys):
+    """argparse formats help text with %: a doc saying "6% of directions" made `run flow --help` crash."""
+    from sandbox.studies.flow import FlowConfig
+    monkeypatch.setattr(FlowConfig.param["pruned"], "doc", "drop 6% of the directions")
+    with pytest.raises(SystemExit) as done:
+        main(["run", "flow", "--help"])
+    assert done.value.code == 0 and "drop 6% of the directions" in capsys.readouterr().out.replace("\n", " ")
