@@ -27,7 +27,7 @@ serve: install
 
 # The whole suite: fast, slow (phenomena) and ui (browser) tiers.
 test: install
-	$(PY) -m pytest -v --durations=10 -n 2 -m "not ui"
+	$(PY) -m pytest -v --durations=10 -n 2 --dist loadfile -m "not ui"
 	$(PY) -m pytest -v --durations=5 -m ui
 
 # What a developer runs while iterating.

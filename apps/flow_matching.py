@@ -40,19 +40,29 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     paths = Curves("Paths", {"paths.straightness": "straightness", "paths.crossings": "crossing pairs"},
                    y_range=(0, 1.02), description="Straightness 1: straight lines (one Euler step would do). "
                                                   "Crossings: share of pairs of paths that cross.")
-    modes = Curves("Modes", {"modes.coverage": "coverage", "modes.divergence": "KL of mode shares"},
-                   description="Coverage: share of modes that get at least 20% of their mass. Targets without "
-                               "modes (moons, spirals, rings) leave this empty.")
+    modes = Curves("Coverage and modes", {"quality.coverage_eps": "coverage (ε)", "modes.coverage": "mode coverage",
+                                          "modes.divergence": "KL of mode shares"},
+                   description="Coverage (ε), the paper's: share of held-out points paired one-to-one with a "
+                               "generated point closer than ε (0.5 in its setting). Mode coverage: share of modes "
+                               "that get at least 20% of their mass; targets without modes have no mode curves.")
     shares = Bars("modes.shares", "Generated samples per mode", x_label="mode", y_label="share", first_x=0,
                   reference_key="modes.weights", missing="this target has no modes",
                   description="Bars: share of generated samples nearest each mode; black ticks: the data's "
                               "mass in that mode. A bar far below its tick is a missed mode.")
     by_nfe = Scatter("quality.nfe", "quality.energy_by_nfe", "Quality vs number of function evaluations",
                      x_label="NFE (solver steps × evaluations)", y_label="energy distance", line=True, log_x=True,
-                     log_y=True, description="The same model sampled with more or fewer steps of the chosen solver.")
+                     log_y=True, reference_key="converged.quality.energy_by_nfe",
+                     description="The same model sampled with more or fewer steps of the chosen solver. Dashed: "
+                                 "what an adaptive solver gives (dopri5; setting 'Converged reference').")
+    stranded_by_nfe = Scatter("quality.nfe", "quality.stranded_by_nfe", "Stranded share vs NFE", x_label="NFE",
+                              y_label="stranded share", line=True, log_x=True, log_y=True,
+                              reference_key="converged.quality.stranded_by_nfe",
+                              description="The same model, the same particles: how many end stranded depends "
+                                          "on the solver too. Where the curve is far from the dashed converged "
+                                          "value, the strands are discretisation error, not the learned field.")
     landscape = LandscapeSection("flow-matching loss", hover_metrics={"loss.train": "loss",
                                                                        "quality.energy": "energy distance"})
-    views = [flow, linked, loss, quality, paths, modes, shares, by_nfe, *landscape.views]
+    views = [flow, linked, loss, quality, paths, modes, shares, by_nfe, stranded_by_nfe, *landscape.views]
     controller = StudyController(FlowStudy, views, preset=preset, runs_root=runs_root, study_params=study_params,
                                  snapshot_every=100, landscape=True)
     # Clicks on the plane place blobs of the "drawn" source; they apply on Reset like any setting.
@@ -63,7 +73,7 @@ def build_app(preset: str | None = None, runs_root: str = "runs", **study_params
     flow.param.watch(add_blob, "clicked")
     controller.settings.param.watch(lambda e: flow.show_blobs(e.new), "blobs")
     flow.show_blobs(controller.settings.blobs)
-    rows = [[flow, InPieces(pn.Column, quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe], *landscape.rows(controller)]
+    rows = [[flow, InPieces(pn.Column, quality, paths, sizing_mode="stretch_width")], [linked], [modes, shares], [loss, by_nfe, stranded_by_nfe], *landscape.rows(controller)]
     return StudyApp(controller, rows, title="Flow matching in 2-D", intro=INTRO)
 
 

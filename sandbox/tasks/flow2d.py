@@ -10,6 +10,9 @@ github.com/kwanseokk/SourceFM, simulations/run_whole_simulation.py): data on a c
 angular clusters of ±10° holding 5%, 30% and 65% of the mass, radius √χ²(625) ≈ 25 (an image's
 norm); the "high-dim gaussian" source has uniform directions and radius √χ²(3072) ≈ 55, the
 norm of a 3072-dimensional standard Gaussian, so its norms are misaligned with the data's.
+Its "directional cones" source is that Gaussian kept only where it points within a hard cone
+(cosine ≥ 0.9 or ≥ 0.98) around one of the data's directions, and its pruned sampling drops the
+one cone of directions around −PC2 of the data (cosine > 0.98, about 6% of the directions).
 """
 from __future__ import annotations
 
@@ -19,8 +22,9 @@ import numpy as np
 
 TARGETS = ("8 gaussians", "two moons", "checkerboard", "spirals", "rings", "three directions")
 TARGETS_WITHOUT_MODES = ("two moons", "spirals", "rings")   # their makers return modes=None
-SOURCES = ("gaussian", "high-dim gaussian", "norm-aligned", "uniform disk", "mixture fit", "directional", "drawn",
-           "early model")
+SOURCES = ("gaussian", "high-dim gaussian", "norm-aligned", "uniform disk", "mixture fit", "directional",
+           "directional cones", "drawn", "early model")
+NEEDS_MODES = ("directional", "directional cones")     # they point at the target's modes
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,27 @@ def _directions(n, rng):
     return np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
+def gaussian_of(target_name: str) -> str:
+    """The Gaussian source of a target's setting: for the paper's data the 3072-dimensional
+    Gaussian's norm, elsewhere the standard 2-D Gaussian."""
+    return "high-dim gaussian" if target_name == "three directions" else "gaussian"
+
+
+def _gaussian_norms(target_name: str, n: int, rng) -> np.ndarray:
+    if gaussian_of(target_name) == "high-dim gaussian":
+        return np.sqrt(rng.chisquare(SOURCE_DOF, n))
+    return np.sqrt(rng.chisquare(2, n))       # ‖x‖ of a standard 2-D Gaussian
+
+
+def _stratified_counts(weights: np.ndarray, n: int) -> np.ndarray:
+    """⌊w·n⌋ per mode and the remainder one each to the first modes: the paper fixes how many
+    samples each cone gets in every batch (a batch of 10 over 5/30/65% is 1, 3, 6), so even its
+    5% cone is in every OT batch."""
+    counts = np.floor(np.asarray(weights) * n).astype(int)
+    counts[: n - counts.sum()] += 1
+    return counts
+
+
 def _fit_mixture(points: np.ndarray, components: int, rng, iterations: int = 25):
     """k-means, then one Gaussian (mean, covariance, weight) per cluster."""
     centres = points[rng.choice(len(points), size=components, replace=False)]
@@ -137,6 +162,7 @@ class Source:
     equal_weights: bool = False  # mixture fit: the modes found, their masses not (a rough density fit)
     bank: np.ndarray | None = None  # early model: samples of a flow model stopped early, drawn from
     missed_modes: int = 0        # directional: leave out the target's this many smallest modes
+    cone_cosine: float = 0.9     # directional cones: keep directions with cosine ≥ this to a mode's
 
     def __post_init__(self):
         if self.name not in SOURCES:
@@ -145,8 +171,10 @@ class Source:
             raise ValueError("the drawn source has no blobs yet: click the plane to place some")
         if self.name == "early model" and (self.bank is None or len(self.bank) == 0):
             raise ValueError("the early-model source needs a bank of that model's samples")
-        if self.name == "directional" and self.target.modes is None:
-            raise ValueError(f"the directional source needs a target with modes; {self.target.name!r} has none")
+        if self.name in NEEDS_MODES and self.target.modes is None:
+            raise ValueError(f"the {self.name} source needs a target with modes; {self.target.name!r} has none")
+        if not -1.0 <= self.cone_cosine <= 1.0:
+            raise ValueError(f"a cone's cosine lies in [-1, 1], got {self.cone_cosine}")
         if self.name == "directional" and not 0 <= self.missed_modes < len(self.target.modes):
             raise ValueError(f"the directional source must keep at least one of the {len(self.target.modes)} "
                              f"modes; it was asked to miss {self.missed_modes}")
@@ -181,6 +209,14 @@ class Source:
             angle = mode_angles[which] + rng.vonmises(0.0, self.concentration, n)
             norms = np.linalg.norm(t.train, axis=1)
             x = np.stack([np.cos(angle), np.sin(angle)], axis=1) * rng.choice(norms, size=n)[:, None]
+        elif self.name == "directional cones":
+            # The paper rejects Gaussian samples outside the cones; drawing the angle uniformly
+            # within ±arccos(cosine) of a mode's direction gives the same distribution.
+            mode_angles = np.arctan2(t.modes[:, 1], t.modes[:, 0])
+            half_width = np.arccos(self.cone_cosine)
+            angle = np.repeat(mode_angles, _stratified_counts(t.weights, n)) + rng.uniform(-half_width, half_width, n)
+            x = np.stack([np.cos(angle), np.sin(angle)], axis=1) * _gaussian_norms(t.name, n, rng)[:, None]
+            x = x[rng.permutation(n)]     # fixed particle sets are cut to their first rows for the views
         elif self.name == "early model":
             x = self.bank[rng.integers(0, len(self.bank), size=n)]
         else:  # drawn
@@ -204,6 +240,22 @@ def prune(x0: np.ndarray, sparse: np.ndarray) -> np.ndarray:
     bins = len(sparse)
     angle = np.arctan2(x0[:, 1], x0[:, 0])
     return ~sparse[((angle + np.pi) / (2 * np.pi) * bins).astype(int) % bins]
+
+
+def pruning_axis(target: Target) -> np.ndarray:
+    """(2,) unit vector −PC2 of the training data, the direction the paper prunes around. An
+    axis' sign is arbitrary; PC2 is turned towards the data's mean so that −PC2 points away from
+    the data, as scikit-learn's sign happens to in the paper's own draw (its seed 124142)."""
+    centred = target.train - target.train.mean(axis=0)
+    pc2 = np.linalg.svd(centred.astype(float), full_matrices=False)[2][1]
+    return -pc2 if pc2 @ target.train.mean(axis=0) >= 0 else pc2
+
+
+def outside_cone(x0: np.ndarray, axis: np.ndarray, cosine: float) -> np.ndarray:
+    """(n,) bool: which source samples keep (cosine with `axis` ≤ `cosine`); the paper's pruned
+    sampling rejects the rest."""
+    x0 = np.asarray(x0, dtype=float)
+    return x0 @ axis <= cosine * np.linalg.norm(x0, axis=1)
 
 
 def nearest_mode_by_direction(x: np.ndarray, modes: np.ndarray) -> np.ndarray:

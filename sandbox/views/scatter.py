@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, LinearColorMapper
+from bokeh.models import ColumnDataSource, LinearColorMapper, Span
 
 from .base import View, fit_color_range, hover_labels, new_figure
 
@@ -15,9 +15,11 @@ class Scatter(View):
                  x_range=None, y_range=None, guides: list[tuple[list, list]] | None = None,
                  palette: str | list[str] = "Turbo256", color_range: tuple[float, float] | None = None,
                  label_key: str | None = None, points_key: str | None = None, height: int = 260,
-                 line: bool = False, log_x: bool = False, log_y: bool = False, **params):
+                 line: bool = False, log_x: bool = False, log_y: bool = False, reference_key: str | None = None,
+                 **params):
         """`points_key` names one (n, 2) array used instead of x_key/y_key; `label_key` an
-        (n, …) int array shown on hover (e.g. each point's sequence)."""
+        (n, …) int array shown on hover (e.g. each point's sequence); `reference_key` a scalar drawn
+        as a dashed horizontal line where a snapshot holds it (a setting may leave it out)."""
         super().__init__(**params)
         self.x_key, self.y_key, self.color_key, self.size_key = x_key, y_key, color_key, size_key
         self.label_key, self.points_key, self.color_range = label_key, points_key, color_range
@@ -34,6 +36,9 @@ class Scatter(View):
                       *([("item", "@label")] if label_key else [])],
             **({"x_range": x_range} if x_range is not None else {}), **({"y_range": y_range} if y_range is not None else {}))
         self.guides, self.line = guides or [], line
+        self.reference_key = reference_key
+        self.reference = Span(location=None, dimension="width", line_color="#d62728", line_dash="dashed",
+                              line_width=2)
 
     def _draw(self) -> None:
         self.figure = new_figure(**self.figure_options)
@@ -43,6 +48,7 @@ class Scatter(View):
             self.figure.line("x", "y", source=self.source, color="#1f77b4", line_width=2)
         self.figure.scatter("x", "y", source=self.source, size="s", alpha=0.7,
                             color={"field": "c", "transform": self.mapper})
+        self.figure.add_layout(self.reference)
 
     @staticmethod
     def _empty() -> dict:
@@ -63,9 +69,12 @@ class Scatter(View):
             fit_color_range(self.mapper, c)
         labels = hover_labels(snap.arrays[self.label_key], len(x)) if self.label_key else [""] * len(x)
         self.source.data = {"x": x, "y": y, "c": c, "s": s, "index": np.arange(len(x)), "label": labels}
+        value = snap.scalars.get(self.reference_key) if self.reference_key else None
+        self.reference.location = None if value is None or not np.isfinite(value) else float(value)
 
     def reset(self) -> None:
         self.source.data = self._empty()
+        self.reference.location = None
 
     def __panel__(self):
         return self._pane(self.figure)

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from sandbox.analysis.flow import (crossing_fraction, energy_distance, mode_coverage, mode_divergence, mode_shares,
-                                   ot_pairing, straightness, stranded_fraction, wasserstein2)
+from sandbox.analysis.flow import (crossing_fraction, energy_distance, matched_coverage, mode_coverage,
+                                   mode_divergence, mode_shares, ot_pairing, straightness, stranded_fraction,
+                                   wasserstein2)
 
 
 def test_w2_between_a_set_and_its_shift_is_the_length_of_the_shift():
@@ -62,3 +63,22 @@ def test_stranded_points_and_mode_statistics():
     assert mode_divergence(np.array([[0.0, 0.0], [10.0, 0.0]]), modes, np.array([0.5, 0.5])) == pytest.approx(0.0)
     assert mode_divergence(generated, modes, np.array([0.5, 0.5])) == pytest.approx(
         0.5 * np.log(0.5 / 0.75) + 0.5 * np.log(0.5 / 0.25))
+
+
+def test_matched_coverage_pairs_each_generated_point_with_one_data_point():
+    data = np.array([[0.0, 0.0], [0.2, 0.0], [5.0, 0.0]])
+    one = np.array([[0.1, 0.0]])                   # within 0.5 of both near points, but only one sample
+    assert matched_coverage(one, data, epsilon=0.5) == pytest.approx(1 / 3)
+    two = np.array([[0.1, 0.0], [0.15, 0.0]])
+    assert matched_coverage(two, data, epsilon=0.5) == pytest.approx(2 / 3)
+    assert matched_coverage(data, data, epsilon=0.5) == 1.0
+    assert matched_coverage(np.array([[0.5, 0.0]]), data[:1], epsilon=0.5) == 0.0   # closer than ε, not at it
+
+
+def test_matched_coverage_is_greedy_in_data_order_as_the_paper():
+    """Data point 0 takes the first free sample in range, sample 0, and leaves data point 1 none:
+    1/2, where the best matching (0 with sample 1, 1 with sample 0) would cover both."""
+    data = np.array([[0.0, 0.0], [0.8, 0.0]])
+    generated = np.array([[0.4, 0.0], [-0.3, 0.0]])
+    assert matched_coverage(generated, data, epsilon=0.5) == 0.5
+    assert matched_coverage(generated[::-1], data, epsilon=0.5) == 1.0

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from sandbox.tasks.flow2d import (SOURCES, TARGETS, Source, make_target, nearest_mode_by_direction, prune,
-                                   sparse_directions)
+from sandbox.tasks.flow2d import (SOURCES, TARGETS, Source, make_target, nearest_mode_by_direction, outside_cone,
+                                   prune, pruning_axis, sparse_directions)
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -97,3 +97,52 @@ def test_directional_source_can_miss_the_smallest_modes():
     assert shares[np.argmax(target.weights)] == pytest.approx(65 / 95, abs=0.03)
     with pytest.raises(ValueError, match="at least one"):
         Source("directional", target, missed_modes=3)
+
+
+def angle_to_nearest_mode(x, modes):
+    unit = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)  # noqa: E731
+    return np.arccos(np.clip((unit(x) @ unit(modes).T).max(axis=1), -1, 1))
+
+
+@pytest.mark.parametrize("cosine", [0.9, 0.98])
+def test_directional_cones_are_the_papers_gaussian_conditioned_on_its_direction(cosine):
+    """The paper draws its 3072-dim Gaussian's points and keeps those with cosine ≥ 0.9 (0.98) to
+    a data direction. Same law here: every point inside a cone, directions uniform across it
+    (compared with that rejection sampler by a two-sample KS test), norm ≈ √3072."""
+    from scipy.stats import ks_2samp
+    target = make_target("three directions", 1024, 64, seed=0)
+    rng = np.random.default_rng(0)
+    x = Source("directional cones", target, cone_cosine=cosine).sample(4000, rng)
+    off = angle_to_nearest_mode(x, target.modes)
+    assert off.max() <= np.arccos(cosine) + 1e-6
+    assert np.linalg.norm(x, axis=1).mean() == pytest.approx(np.sqrt(3072), rel=0.01)
+    gaussian = Source("high-dim gaussian", target).sample(200_000, rng)
+    kept = gaussian[angle_to_nearest_mode(gaussian, target.modes) <= np.arccos(cosine)]
+    assert ks_2samp(off, angle_to_nearest_mode(kept, target.modes)).pvalue > 0.01
+
+
+def test_every_batch_of_cones_holds_each_modes_share_the_papers_way():
+    """A batch of 10 over masses 5 / 30 / 65 %: 1, 3 and 6 points, the 5% cone never empty."""
+    target = make_target("three directions", 1024, 64, seed=0)
+    source = Source("directional cones", target, cone_cosine=0.98)
+    for seed in range(5):
+        x = source.sample(10, np.random.default_rng(seed))
+        counts = np.bincount(nearest_mode_by_direction(x, target.modes), minlength=3)
+        np.testing.assert_array_equal(counts, [1, 3, 6])
+    with pytest.raises(ValueError, match="needs a target with modes"):
+        Source("directional cones", make_target("rings", 64, 16, seed=0))
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        Source("directional cones", target, cone_cosine=1.5)
+
+
+def test_the_pruned_cone_is_six_percent_of_directions_around_minus_pc2_away_from_the_data():
+    target = make_target("three directions", 1024, 64, seed=0)
+    axis = pruning_axis(target)
+    centred = target.train - target.train.mean(0)
+    pc1 = np.linalg.eigh(np.cov(centred.T))[1][:, -1]
+    assert abs(axis @ pc1) < 1e-6 and np.linalg.norm(axis) == pytest.approx(1.0)
+    assert axis @ target.train.mean(0) < 0
+    angle = np.linspace(-np.pi, np.pi, 100_000, endpoint=False)
+    directions = np.stack([np.cos(angle), np.sin(angle)], axis=1) * 55.0
+    assert 1 - outside_cone(directions, axis, 0.98).mean() == pytest.approx(2 * np.arccos(0.98) / (2 * np.pi), abs=1e-4)
+    assert not outside_cone(axis[None] * 3.0, axis, 0.98).any() and outside_cone(-axis[None], axis, 0.98).all()
