@@ -138,8 +138,8 @@ class GrokkingStudy(TorchStudy):
 
     PRESET_NOTES = {
         "fast": "Memorises in ~100 steps, groks by ~650: about half a minute on a laptop CPU.",
-        "nanda2023": "The paper's transformer. Needs a GPU: on one CPU core it runs ~4 steps/s and "
-                     "groks after ~10k steps.",
+        "nanda2023": "The paper's transformer. Best on a GPU: on one CPU core it runs ~9 steps/s, and it "
+                     "groks after ~10k steps in the paper (about 20 minutes here).",
         "CPU-sized transformer": "Nanda's transformer made small enough for a CPU (p = 53, d_model 64, 2 heads): "
                                  "memorises in ~100 steps, generalises by ~1500, about a minute on one core. "
                                  "Its neurons are read from their activations, as in the paper.",
