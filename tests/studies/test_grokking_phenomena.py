@@ -9,6 +9,7 @@ import torch
 from sandbox.runtime import Runner
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.studies.grokking_seeds import SeedEnsemble
+from tests.studies.curves import as_curves, first_below, first_step
 
 pytestmark = pytest.mark.slow
 
@@ -19,25 +20,12 @@ def train(preset: str, steps: int, seed: int):
     torch.set_num_threads(1)  # as on a 2-core machine with the server on the other core
     runner = Runner(GrokkingStudy(preset=preset, device="cpu", seed=seed), snapshot_every=50)
     runner.run_headless(steps)
-    rows = runner.history.since(0)
-    return {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    return as_curves(runner)
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[int, dict[str, np.ndarray]]:
     return {seed: train("fast", 1800, seed) for seed in SEEDS}
-
-
-def first_step(curve, steps, threshold):
-    hits = np.flatnonzero(curve >= threshold)
-    assert len(hits), f"never reached {threshold}"
-    return int(steps[hits[0]])
-
-
-def first_below(curve, steps, threshold):
-    hits = np.flatnonzero(curve < threshold)
-    assert len(hits), f"never fell below {threshold:.3f} (lowest {curve.min():.3f})"
-    return int(steps[hits[0]])
 
 
 def memorised_and_generalised(run) -> tuple[int, int]:
@@ -54,7 +42,7 @@ def test_generalisation_is_delayed_well_after_memorisation(runs):
 
 
 def test_spectrum_is_flat_at_init_and_concentrated_after_grokking(runs):
-    """Per neuron (see README on why per neuron), the share of its energy in its top 10% of
+    """Per neuron (docs/grokking.md says why per neuron), the share of its energy in its top 10% of
     frequencies. Measured (seeds 0, 1, 2): 0.26 → 0.84, 0.26 → 0.84, 0.26 → 0.85; Gini of the
     embedding spectrum 0.025 → 0.19, 0.023 → 0.17, 0.030 → 0.19."""
     for seed, run in runs.items():

@@ -26,6 +26,7 @@ import torch
 from sandbox.analysis import fourier, progress
 from sandbox.runtime import Runner
 from sandbox.studies.grokking import GrokkingStudy
+from tests.studies.curves import as_curves, first_below, first_step
 
 pytestmark = pytest.mark.slow
 
@@ -35,20 +36,7 @@ CPU_PRESET = "CPU-sized transformer"
 def train(steps: int, snapshot_every: int, **settings):
     runner = Runner(GrokkingStudy(**settings), snapshot_every=snapshot_every)
     runner.run_headless(steps)
-    rows = runner.history.since(0)
-    return runner.study, {key: np.array([row[key] for row in rows]) for key in rows[0]}
-
-
-def first_step(curve, steps, threshold):
-    hits = np.flatnonzero(curve >= threshold)
-    assert len(hits), f"never reached {threshold} (highest {curve.max():.3f})"
-    return int(steps[hits[0]])
-
-
-def first_below(curve, steps, threshold):
-    hits = np.flatnonzero(curve < threshold)
-    assert len(hits), f"never fell below {threshold:.3f} (lowest {curve.min():.3f})"
-    return int(steps[hits[0]])
+    return runner.study, as_curves(runner)
 
 
 @pytest.fixture(scope="module")
