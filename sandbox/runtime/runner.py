@@ -196,21 +196,29 @@ class Runner:
     # ---- the training thread ---------------------------------------------------
     def _loop(self) -> None:
         lower_thread_priority()
+        next_step_at = 0.0       # a paced study (an animation) takes its next step no sooner
         try:
             while True:
                 busy = self._has_slot_to_train()
+                wait = next_step_at - time.perf_counter()
                 try:
-                    # Block while idle (or queued) so a paused session costs no CPU.
-                    command = self._commands.get_nowait() if busy else self._commands.get()
+                    # Block while idle (or queued) so a paused session costs no CPU; between the steps of
+                    # a paced study wait for the next frame, but take a command (Pause) at once.
+                    command = (self._commands.get() if not busy else self._commands.get(timeout=wait) if wait > 0
+                               else self._commands.get_nowait())
                 except queue.Empty:
                     command = None
                 if command is not None:
                     if command[0] == "stop":
                         return
                     self._guarded(self._apply, *command)
+                    if command[0] in ("start", "step"):
+                        next_step_at = 0.0       # asked for a step now: it does not wait for the frame
                     continue  # drain every queued command before the next step
                 if busy:
+                    started = time.perf_counter()
                     self._guarded(self._advance)
+                    next_step_at = started + self.study.step_period
         except Stopped:
             return       # a long loop saw stop(): the session is gone, nothing to report
         finally:

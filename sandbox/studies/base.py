@@ -71,6 +71,9 @@ class Study:
     # Controls shown with the live ones whose change starts the run again at once (Reset with the
     # new value, running on if it was), e.g. the query of a retrieval.
     RESTART: ClassVar[tuple[str, ...]] = ()
+    # Seconds from the start of one step to the next when a Runner's thread trains (a headless run
+    # never waits): an animation's frame. 0: as fast as the machine goes.
+    step_period: float = 0.0
     # Set by a study that has nothing left to do: the Runner pauses and shows finished_message.
     finished: bool = False
     finished_message: str = ""

@@ -235,6 +235,12 @@ class HopfieldStudy(Study):
                 curve.ys = known
         return curves
 
+    @property
+    def step_period(self) -> float:
+        """A retrieval is an animation: one iteration per frame (the Runner waits out the rest of it).
+        Once converged, the experiments left run as fast as they can."""
+        return 0.0 if self.converged else self.config.frame_ms / 1000
+
     # ---- one step: one iteration, then the experiments -------------------------------------
     def step(self) -> float:
         started = time.perf_counter()
@@ -251,8 +257,6 @@ class HopfieldStudy(Study):
                 pending.pop(0)
             if time.perf_counter() >= deadline:
                 break
-        if not pending and not self.converged:
-            time.sleep(max(0.0, deadline - time.perf_counter()))   # the animation's pace
         if self.converged and not pending:
             self.finished = True
             self.finished_message = (f"Retrieval converged (overlap {self._target_overlap():.2f})"

@@ -305,3 +305,28 @@ def test_a_runner_reports_adams_preconditioned_sharpness_not_the_raw_one():
         assert not math.isclose(last["landscape.preconditioned_sharpness"], last["landscape.sharpness"], rel_tol=0.1)
     finally:
         runner.stop()
+
+
+class Animated(FakeStudy):
+    """A study paced like an animation: a frame far longer than any test waits."""
+    step_period = 60.0
+
+
+def test_a_paced_study_waits_for_its_next_frame_but_takes_a_pause_at_once():
+    runner = Runner(Animated(), snapshot_every=5)
+    try:
+        runner.start()
+        wait_until(lambda: runner.step == 1)              # the first frame; the next is a minute away
+        runner.pause()                                    # the wait for it must not hold the pause
+        wait_until(lambda: runner.state == RunnerState.PAUSED, timeout=10)
+        assert runner.step == 1
+        runner.step_n(1)                                  # Step ×N follows the same frames
+        wait_until(lambda: runner.step == 2, timeout=10)
+    finally:
+        runner.stop()
+
+
+def test_a_headless_run_never_waits_for_frames():
+    runner = Runner(Animated(), snapshot_every=5)
+    runner.run_headless(3)                                # three minutes if it waited
+    assert runner.step == 3
