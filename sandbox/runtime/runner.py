@@ -15,12 +15,13 @@ from enum import Enum
 from typing import Any, Callable
 
 from .device import lower_thread_priority
-from .history import History, SnapshotRing
 from .faults import from_environment
 from .landscape import LandscapeTracker
 from .observer import Observer
+from .rate import StepRate
+from .recording import Recording
 from .slots import NO_PERMITS
-from .snapshot import Mailbox, Snapshot
+from .snapshot import Snapshot
 from .stopping import Stopped
 from .store import RunRecord, RunStoreError, save_run
 
@@ -32,30 +33,6 @@ class RunnerState(str, Enum):
     PAUSED = "paused"
     ERROR = "error"        # the last step raised; Reset recovers
     STOPPED = "stopped"    # the thread is gone (session closed)
-
-
-class _StepRate:
-    """Steps per second over a sliding window of about one second."""
-
-    def __init__(self, window: float = 1.0):
-        self.window = window
-        self._marks: list[tuple[float, int]] = []
-
-    def mark(self, step: int) -> None:
-        now = time.perf_counter()
-        self._marks.append((now, step))
-        while len(self._marks) > 2 and now - self._marks[1][0] > self.window:
-            self._marks.pop(0)
-
-    @property
-    def value(self) -> float:
-        if len(self._marks) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._marks[0], self._marks[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-
-    def reset(self) -> None:
-        self._marks = []
 
 
 class Runner:
@@ -92,22 +69,21 @@ class Runner:
         # Held while a run is rebuilt and while a capture is observed, so an observation
         # never sees a half-built study or lands in the next run's history.
         self._run_lock = threading.Lock()
-        self.mailbox = Mailbox()
-        self.history = History(max_rows=history_rows)
-        self.ring = SnapshotRing(capacity=ring_capacity)
+        self.recording = Recording(history_rows=history_rows, ring_capacity=ring_capacity)
+        # What the views read: the recording's own objects (a new run clears them, never replaces them).
+        self.mailbox, self.history, self.ring = self.recording.mailbox, self.recording.history, self.recording.ring
         self.on_snapshot = on_snapshot
         self.state = RunnerState.IDLE
         self.message = ""
         self.run_id = 0
         self.step = 0
         self._pending_steps = 0
-        self._rate = _StepRate()
+        self._rate = StepRate()
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._built = False
         self.saved_path = None
-        self._serial = 0
         self._stopping = False
         # Set by stop(); the study's long loops (a source model trained inside build()) check it.
         self._stop_event = threading.Event()
@@ -312,9 +288,7 @@ class Runner:
 
     def record(self) -> RunRecord:
         """The run as a RunRecord. Call on the training thread (or when it is idle): reads weights."""
-        study = self.study
-        return RunRecord(study=study.name, preset=study.preset, params=study.config.values(),
-                         rows=self.history.since(0), snapshots=self.ring.items(), state=study.state_dict())
+        return self.recording.to_record(self.study)
 
     def _save(self, root, name) -> None:
         self._ensure_built()
@@ -354,16 +328,7 @@ class Runner:
                 self.message = (f"Could not load {name}: its weights do not fit its settings ({type(exc).__name__}: "
                                 f"{detail}). The run you had is back.")
                 return
-        self.history.clear()
-        self.ring.clear()
-        for row in record.rows:
-            self.history.append(row)
-        for old in record.snapshots:
-            self.ring.add(self._stamp(self.run_id, old.step, old.scalars, old.arrays))
-        self.step = int(record.rows[-1]["step"]) if record.rows else 0
-        last = self.ring.at(self.step)
-        if last is not None:
-            self.mailbox.put(last)
+        self.step = self.recording.restore(record, self.run_id)
         self.state = RunnerState.PAUSED
         name = record.path.name if record.path is not None else "saved run"
         self.message = f"Loaded {name} at step {self.step}."
@@ -401,9 +366,7 @@ class Runner:
             self.run_id += 1
             self.step = 0
             self._rate.reset()
-            self.history.clear()
-            self.ring.clear()
-            self.mailbox.clear()
+            self.recording.clear()
             self.study.build()
             self._built = True
             if self.landscape is not None:
@@ -496,10 +459,7 @@ class Runner:
                 more_scalars, more_arrays = self.landscape.record(   # with Adam's state: its preconditioner
                     run_id, step, weights, lr, training, optimizer=optimizer)
                 scalars, arrays = {**scalars, **more_scalars}, {**arrays, **more_arrays}
-            snap = self._stamp(run_id, step, scalars, arrays)
-            self.history.append({"step": float(step), **snap.scalars})
-            self.ring.add(snap)
-            self.mailbox.put(snap)
+            snap = self.recording.add(run_id, step, scalars, arrays)
         if self.on_snapshot is not None:
             self.on_snapshot(snap)
 
@@ -515,11 +475,6 @@ class Runner:
 
     def _on_landscape_error(self, exc: Exception) -> None:
         self.message = f"The loss landscape could not be computed ({type(exc).__name__}: {exc}); training goes on."
-
-    def _stamp(self, run_id: int, step: int, scalars, arrays) -> Snapshot:
-        """A Snapshot with the next serial: views show it even at a step they have shown."""
-        self._serial += 1
-        return Snapshot(run_id=run_id, step=step, scalars=scalars, arrays=arrays, serial=self._serial)
 
     # ---- synchronous use (CLI, tests) -----------------------------------------
     def run_headless(self, steps: int, publish_last: bool = True) -> Snapshot | None:
