@@ -55,6 +55,8 @@ class AssociativeMemoryStudy(TorchStudy):
     title = "Associative memories trained by gradient descent"
     Config = MemoryConfig
     LIVE = ("lr",)
+    APPS = ("associative_memory",)
+    TINY = dict(n_tokens=20, batch_size=16, device="cpu")
     HEADLINE = {"error.d64": "error (d = 64)", "scaling.exponent": "exponent"}
     DEFAULT_PRESET = "Zipf α = 1.5"
     BASE = dict(n_tokens=200, n_classes=5, zipf=1.5, batch_size=256, optimizer="adam", lr=1e-2, seed=0)

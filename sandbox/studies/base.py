@@ -79,6 +79,11 @@ class Study:
     finished_message: str = ""
     # Snapshot scalars shown in the status bar: key → short label.
     HEADLINE: ClassVar[dict[str, str]] = {}
+    # The app pages that show it (apps/<name>.py), the first its own: the gallery, the screenshots and
+    # the tests find every study's pages from here (tests/test_registry.py).
+    APPS: ClassVar[tuple[str, ...]] = ()
+    # Settings small enough that a step and a snapshot take milliseconds: what the contract tests use.
+    TINY: ClassVar[dict] = {}
     # What one point of a sweep over its settings measures (a runtime.sweep.Measure), or None: no sweep.
     SWEEP: ClassVar = None
     # Set by the Runner (a threading.Event) and set when the run is stopped; loops that can run for

@@ -82,6 +82,8 @@ class ClusteringStudy(TorchStudy):
     title = "Clustering heads on sparse modular addition"
     Config = ClusteringConfig
     LIVE = ("lr",)
+    APPS = ("clustering_heads",)
+    TINY = dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu")
     HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
     DEFAULT_PRESET = "paper"
     # facebookresearch/pal, projects/visualization/train.py and src/factorization: p = 2,

@@ -133,6 +133,8 @@ class FlowStudy(TorchStudy):
     Config = FlowConfig
     LIVE = ("lr", "method", "nfe", "pruned", "pruning", "converged")
     OBSERVED = ("method", "nfe", "pruned", "pruning", "converged")    # sampling only: a paused run re-samples at once
+    APPS = ("flow_matching", "flow_compare")
+    TINY = dict(n_data=256, batch_size=32, width=16, depth=1, nfe=4, device="cpu")
     HEADLINE = {"quality.energy": "energy dist", "quality.stranded": "stranded"}
     DEFAULT_PRESET = "8 gaussians"
     BASE = dict(target="8 gaussians", source="gaussian", coupling="independent", n_data=4096, batch_size=256,

@@ -106,6 +106,8 @@ class GrokkingStudy(TorchStudy):
     Config = GrokkingConfig
     LIVE = ("lr", "weight_decay", "selected_neuron")
     SELECTION = ("selected_neuron",)
+    APPS = ("grokking",)
+    TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu")
     HEADLINE = {"acc.train": "train acc", "acc.test": "test acc"}
     SWEEP = Measure(grokking_point, "steps_to_grok", "steps until test accuracy ≥ 0.95 (—: not within the budget)",
                     default_steps=3000)

@@ -130,6 +130,8 @@ class HopfieldStudy(Study):
     LIVE = ("frame_ms",)
     RESTART = ("target", "noise", "occlusion", "beta", "drawn")
     SELECTION = ("target", "drawn")
+    APPS = ("hopfield",)
+    TINY = dict(n_units=36, n_patterns=4, capacity_units=32, frame_ms=0.0, device="cpu")
     HEADLINE = {"overlap.target": "overlap", "energy": "energy"}
     SWEEP = Measure(hopfield_point, "success", "share of noisy queries retrieved",
                     extra_axes={"load": (0.001, 4.0), "noise": (0.0, 0.5)})

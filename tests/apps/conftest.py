@@ -5,16 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.studies import STUDIES
+
 APPS = Path(__file__).resolve().parents[2] / "apps"
 
-# Small enough that a step and a snapshot take milliseconds.
-TINY = {
-    "grokking": dict(p=11, width=16, train_fraction=0.5, device="cpu"),
-    "clustering_heads": dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu"),
-    "flow_matching": dict(n_data=256, batch_size=32, width=16, depth=1, nfe=4, device="cpu"),
-    "hopfield": dict(n_units=36, n_patterns=4, capacity_units=32, frame_ms=0.0, device="cpu"),
-    "associative_memory": dict(n_tokens=20, batch_size=16, device="cpu"),
-}
+# Each study's own app with the study's tiny settings (a step and a snapshot take milliseconds).
+TINY = {study.APPS[0]: study.TINY for study in STUDIES.values()}
 
 
 def load_app_module(name: str):

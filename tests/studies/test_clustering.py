@@ -8,7 +8,7 @@ from sandbox.runtime import Runner
 from sandbox.studies.clustering import ClusteringStudy
 from tests.conftest import built
 
-TINY = dict(p=3, T=5, k=2, n_train=64, n_test=48, batch_size=16, ffn_dim=8, device="cpu")
+TINY = ClusteringStudy.TINY
 
 
 @pytest.fixture

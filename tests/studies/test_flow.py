@@ -7,7 +7,7 @@ from sandbox.studies.flow import FlowStudy
 from sandbox.tasks.flow2d import nearest_mode_by_direction, outside_cone, pruning_axis
 from tests.conftest import built
 
-TINY = dict(n_data=256, batch_size=32, width=16, depth=1, nfe=4, device="cpu")
+TINY = FlowStudy.TINY
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sandbox.analysis import fourier, progress
 from sandbox.studies.grokking import GrokkingStudy
 from tests.conftest import built
 
-TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu")
+TINY = GrokkingStudy.TINY
 
 
 @pytest.fixture

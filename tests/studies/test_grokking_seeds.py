@@ -7,10 +7,11 @@ import torch.nn.functional as F
 
 from sandbox.models.ensemble import Ensemble
 from sandbox.models.mlp import PairMLP
+from sandbox.studies.grokking import GrokkingStudy
 from sandbox.studies.grokking_seeds import SeedEnsemble
 from sandbox.tasks.modular import modular_table
 
-TINY = dict(p=11, width=16, train_fraction=0.5, device="cpu", seed=3)
+TINY = {**GrokkingStudy.TINY, "seed": 3}
 
 
 def separate_run(seed: int, steps: int) -> PairMLP:
