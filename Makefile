@@ -23,7 +23,7 @@ MAX_TRAINERS ?=
 serve: install
 	SANDBOX_MAX_TRAINERS=$(MAX_TRAINERS) $(VENV)/bin/panel serve apps/*.py --index index \
 	  --address $(HOST) --port $(PORT) --allow-websocket-origin=$(HOST):$(PORT) \
-	  --allow-websocket-origin=localhost:$(PORT) --liveness --setup sandbox/ui/serve_setup.py
+	  --allow-websocket-origin=localhost:$(PORT) --liveness --setup sandbox/serving/serve_setup.py
 
 # The whole suite: fast, slow (phenomena) and ui (browser) tiers.
 test: install

@@ -4,7 +4,7 @@ import panel as pn
 
 from sandbox.studies.associative_memory import DIMS, AssociativeMemoryStudy
 from sandbox.ui import StudyApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Curves, Image, Scatter
 

@@ -4,7 +4,7 @@ from bokeh.palettes import Category10_10, Viridis256
 
 from sandbox.studies.clustering import ClusteringStudy
 from sandbox.ui import StudyApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, Image, LinkedPlanes, Scatter
 

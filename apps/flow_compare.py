@@ -1,7 +1,7 @@
 """Two flow-matching runs side by side: same target, two sources (or couplings), trained at once."""
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import CompareApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.views import Bars, Curves
 from sandbox.views.flow_at_time import FlowAtTime
 

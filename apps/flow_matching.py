@@ -3,7 +3,7 @@ import panel as pn
 
 from sandbox.studies.flow import FlowStudy
 from sandbox.ui import InPieces, StudyApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.views import Bars, Curves, LinkedPlanes, Scatter
 from sandbox.views.flow_at_time import FlowAtTime

@@ -5,7 +5,7 @@ from bokeh.palettes import RdBu11
 
 from sandbox.studies.grokking import GrokkingStudy
 from sandbox.ui import StudyApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.ui.landscape import LandscapeSection
 from sandbox.ui.seeds import SeedSpreadPanel
 from sandbox.ui.sweep import SweepPanel

@@ -5,7 +5,7 @@ import panel as pn
 from sandbox.analysis.hopfield import CLASSICAL_CAPACITY
 from sandbox.studies.hopfield import CAPACITY_NOISE, HopfieldStudy
 from sandbox.ui import InPieces, StudyApp, StudyController
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 from sandbox.ui.sweep import SweepPanel
 from sandbox.views import Bars, Curves, PatternGrid, Scatter
 from sandbox.views.surface3d import Surface3D

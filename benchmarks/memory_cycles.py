@@ -12,7 +12,7 @@ live sandbox objects (controllers, Runners, studies, torch modules, Bokeh docume
 collection, and glibc's own account (`mallinfo2`): bytes in use by malloc versus bytes it has freed
 but still holds, and its arenas. `--trim` asks the server to `malloc_trim(0)` after each cycle's
 reading and takes RSS again; `--trace` lists the Python allocation sites that grew. All go through a
-signal to a probe installed by this script's own `--setup` file (which runs sandbox/ui/serve_setup.py
+signal to a probe installed by this script's own `--setup` file (which runs sandbox/serving/serve_setup.py
 first); the apps are untouched. `--unregister-plotters` and `--release` apply issue 21's two fixes
 from outside, for the before/after comparison. A report, not a test (its figures: issue 21).
 """
@@ -33,11 +33,11 @@ TRACE_ENV = "SANDBOX_MEMORY_TRACE"      # with --trace: tracemalloc's frames per
 UNREGISTER_ENV = "SANDBOX_MEMORY_UNREGISTER_PLOTTERS"
 RELEASE_ENV = "SANDBOX_MEMORY_RELEASE"
 SETUP = f"""import runpy
-runpy.run_path({str(ROOT / "sandbox" / "ui" / "serve_setup.py")!r})
+runpy.run_path({str(ROOT / "sandbox" / "serving" / "serve_setup.py")!r})
 from benchmarks.memory_cycles import install_probe
 install_probe()
 """
-# Panel collects 5 s after the last session is destroyed, and sandbox/ui/memory.py releases 8 s after.
+# Panel collects 5 s after the last session is destroyed, and sandbox/serving/memory.py releases 8 s after.
 AFTER_DROP_S = 10.0
 COUNTED = ("StudyController", "Runner", "Study", "Module", "Document", "ServerSession", "Snapshot",
            "Tensor", "ndarray", "Thread", "Viewer", "Model")   # class names (and their subclasses) counted live
@@ -152,9 +152,9 @@ def _unregister_plotters() -> None:
 
 def _release_on_close() -> None:
     """--release: the proposed call in sandbox/ui/controller.py, applied from outside (a served
-    session's destroy callback schedules sandbox/ui/memory.py's release)."""
+    session's destroy callback schedules sandbox/serving/memory.py's release)."""
     from sandbox.ui.controller import StudyController
-    from sandbox.ui.memory import release_after_collection
+    from sandbox.serving.memory import release_after_collection
 
     close = StudyController.close
 
@@ -247,7 +247,7 @@ def main(argv=None) -> None:
     parser.add_argument("--unregister-plotters", action="store_true",
                         help="apply the proposed surface3d.py fix from outside (the issue-21 comparison)")
     parser.add_argument("--release", action="store_true",
-                        help="apply the proposed controller.py call from outside: sandbox/ui/memory.py's "
+                        help="apply the proposed controller.py call from outside: sandbox/serving/memory.py's "
                              "release when a session closes")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
     args = parser.parse_args(argv)

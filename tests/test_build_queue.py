@@ -1,12 +1,12 @@
 """Sessions are built one at a time, in turns of the server's queue of page work, with passes of the
-event loop between two builds (sandbox/ui/build_queue.py, sandbox/ui/turns.py)."""
+event loop between two builds (sandbox/serving/build_queue.py, sandbox/serving/turns.py)."""
 from __future__ import annotations
 
 import asyncio
 import time
 
-from sandbox.ui.build_queue import install, one_build_at_a_time
-from sandbox.ui.turns import TurnQueue
+from sandbox.serving.build_queue import install, one_build_at_a_time
+from sandbox.serving.turns import TurnQueue
 
 
 class Context:
@@ -52,7 +52,7 @@ def test_a_bokeh_without_the_wrapped_method_still_serves_and_says_so(caplog):
         async def make_session(self, session_id):
             return session_id
 
-    with caplog.at_level("WARNING", logger="sandbox.ui.build_queue"):
+    with caplog.at_level("WARNING", logger="sandbox.serving.build_queue"):
         assert install(Renamed) is False
     assert "built back to back" in caplog.text
     assert not hasattr(Renamed, "create_session_if_needed")

@@ -5,7 +5,7 @@ import asyncio
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError
 
-from sandbox.ui import closed_sockets
+from sandbox.serving import closed_sockets
 
 
 class Recorder(asyncio.SelectorEventLoop):

@@ -1,11 +1,11 @@
 """An app's page loads Panel's VTK extension without Panel's look at the call stack
-(sandbox/ui/extension.py): that look cost 20-50 ms of every page's first turn."""
+(sandbox/serving/extension.py): that look cost 20-50 ms of every page's first turn."""
 import inspect
 
 import panel as pn
 from bokeh.document import Document
 
-from sandbox.ui.extension import load_extensions
+from sandbox.serving.extension import load_extensions
 
 
 def test_vtk_is_loaded_for_the_page_without_reading_the_call_stack(monkeypatch):

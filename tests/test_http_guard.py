@@ -1,4 +1,4 @@
-"""The HTTP guard (sandbox/ui/http_guard.py): another host's request is refused before any handler
+"""The HTTP guard (sandbox/serving/http_guard.py): another host's request is refused before any handler
 runs, every answer carries the anti-framing headers, and the Tornado API it adapts is still there.
 Run: pytest tests/test_http_guard.py"""
 import inspect
@@ -7,7 +7,7 @@ import pytest
 import tornado.testing
 import tornado.web
 
-from sandbox.ui import http_guard
+from sandbox.serving import http_guard
 
 
 class Counted(tornado.web.RequestHandler):

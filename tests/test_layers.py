@@ -28,7 +28,9 @@ def imported_modules(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("layer, forbidden", [("runtime", ("sandbox.studies", "sandbox.views", "sandbox.ui")),
                                               ("analysis", ("sandbox.studies", "sandbox.runtime", "sandbox.ui")),
-                                              ("models", ("sandbox.studies", "sandbox.runtime", "sandbox.ui"))])
+                                              ("models", ("sandbox.studies", "sandbox.runtime", "sandbox.ui")),
+                                              ("serving", ("sandbox.studies", "sandbox.runtime", "sandbox.views",
+                                                           "sandbox.ui", "sandbox.models", "sandbox.analysis"))])
 def test_a_lower_layer_imports_nothing_from_a_higher_one(layer, forbidden):
     found = {f"{path.name}: {name}" for path in (SANDBOX / layer).glob("*.py") for name in imported_modules(path)
              if name and name.startswith(forbidden)}

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from sandbox.ui import memory
+from sandbox.serving import memory
 from tests.ui.serving import ROOT
 
 # A heap as a session leaves it: 200 MB of 16 KB blocks (below malloc's mmap threshold, so inside
@@ -20,7 +20,7 @@ FRAGMENTED = """
 import ctypes, runpy
 from pathlib import Path
 # by path: importing the sandbox.ui package loads Panel and torch
-release_freed_memory = runpy.run_path("sandbox/ui/memory.py")["release_freed_memory"]
+release_freed_memory = runpy.run_path("sandbox/serving/memory.py")["release_freed_memory"]
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]

@@ -1,12 +1,12 @@
 """Work that can wait is handed to the pages one item at a time, with passes of the event loop
-between two items in which the loop answers other requests (sandbox/ui/turns.py)."""
+between two items in which the loop answers other requests (sandbox/serving/turns.py)."""
 from __future__ import annotations
 
 import asyncio
 import time
 
-from sandbox.ui import turns
-from sandbox.ui.turns import GAP_PASSES, TurnQueue
+from sandbox.serving import turns
+from sandbox.serving.turns import GAP_PASSES, TurnQueue
 
 
 class Doc:

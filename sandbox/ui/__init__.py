@@ -13,7 +13,7 @@ import torch._dynamo  # noqa: F401
 from .controller import StudyController
 from .app import StudyApp
 from .compare import CompareApp
-from .filling import InPieces
+from ..serving.filling import InPieces
 from . import landscape, seeds, sweep  # noqa: F401
 
 # What is loaded by now (torch, Bokeh, Panel, HoloViews, PyVista: ~600,000 objects) lives as long as

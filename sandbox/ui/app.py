@@ -6,9 +6,9 @@ from functools import partial
 import panel as pn
 from panel.viewable import Viewer
 
-from ..views.base import served_document
+from ..serving.turns import served_document
 from .controller import StudyController
-from .filling import InPieces, Maker, PageFilling
+from ..serving.filling import InPieces, Maker, PageFilling
 
 ACCENT = "#1f5f99"
 

@@ -10,7 +10,7 @@ import panel as pn
 
 from .app import Page
 from .controller import StudyController
-from .filling import InPieces
+from ..serving.filling import InPieces
 
 
 class CompareApp(Page):

@@ -19,12 +19,12 @@ from panel.viewable import Viewer
 from ..runtime.device import configure_cpu_threads
 from ..runtime.runner import Runner, RunnerState
 from ..runtime.slots import server_slots, server_work_permits
-from ..views.base import served_document, soon
-from ..views.live_text import LiveAlert, LiveHTML
-from .filling import InPieces
-from .memory import release_after_collection
-from .pacing import BrowserPacer
-from .polling import every
+from ..serving.turns import served_document, soon
+from ..serving.live_text import LiveAlert, LiveHTML
+from ..serving.filling import InPieces
+from ..serving.memory import release_after_collection
+from ..serving.pacing import BrowserPacer
+from ..serving.polling import every
 from .run_files import RunFiles
 from .url import parse_query, query_for
 
@@ -67,7 +67,7 @@ class StudyController(Viewer):
         self._runner_message = ""
         self._covered = ""      # the page's own message while one of the run's covers it
         self._syncing_slider = False
-        # Served, a page's parts come after it has loaded (sandbox/ui/filling.py), and the views are
+        # Served, a page's parts come after it has loaded (sandbox/serving/filling.py), and the views are
         # fed only once all are in: a view's data changed while its part is on its way reached the
         # browser before the part itself ("reference … isn't known").
         self.views_ready = True

@@ -12,7 +12,7 @@ from ..runtime.landscape import COARSE, DIRECTIONS, FINE, REFRESH_CHOICES
 from ..views import Curves, Scatter
 from ..views.landscape_map import LandscapeMap
 from ..views.surface3d import Surface3D
-from .filling import InPieces
+from ..serving.filling import InPieces
 
 
 HOW_TO_READ = """**How to read it.** *Trajectory PCA* spans the plane in which training moved most: the path

@@ -18,7 +18,7 @@ from panel.viewable import Viewer
 from ..runtime.run_checks import read_checked, submit
 from ..runtime.runner import RunnerState
 from ..runtime.store import RunRecord, RunStoreError, list_runs, run_dir, write_metrics, write_snapshot
-from ..views.base import served_document
+from ..serving.turns import served_document
 
 
 class RunFiles(Viewer):

@@ -17,9 +17,10 @@ from bokeh.models import ColumnDataSource
 from ..runtime.device import lower_thread_priority
 from ..runtime.slots import TrainerSlots, server_slots
 from ..studies.grokking_seeds import MAX_SEEDS, SeedEnsemble, SeedSpread, checked_config
-from ..views.base import PALETTE, DrawnOnFirstUse, new_figure, served_document
-from ..views.live_text import LiveMarkdown
-from .polling import Poller
+from ..serving.turns import served_document
+from ..views.base import PALETTE, DrawnOnFirstUse, new_figure
+from ..serving.live_text import LiveMarkdown
+from ..serving.polling import Poller
 
 
 class SeedSpreadPanel(DrawnOnFirstUse, pn.viewable.Viewer):

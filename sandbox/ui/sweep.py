@@ -21,8 +21,8 @@ from bokeh.models import ColorBar, ColumnDataSource, FactorRange, LinearColorMap
 from ..runtime.sweep import SCHEDULER_ENV, Sweep, cell, make_spec, server_scheduler
 from ..studies import get_study
 from ..views.base import DrawnOnFirstUse, new_figure
-from ..views.live_text import LiveMarkdown
-from .polling import Poller
+from ..serving.live_text import LiveMarkdown
+from ..serving.polling import Poller
 
 _ONE_AT_A_TIME = threading.Lock()   # a LocalCluster takes every core: one sweep per server
 

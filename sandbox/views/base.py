@@ -1,8 +1,7 @@
 """The View contract: declare the snapshot keys you read; update from a Snapshot."""
 from __future__ import annotations
 
-from functools import partial
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import panel as pn
@@ -16,27 +15,6 @@ from ..runtime.snapshot import Snapshot
 PALETTE = {"train": "#1f77b4", "test": "#d62728", "accent": "#ff7f0e", "muted": "#7f7f7f",
            "good": "#2ca02c", "purple": "#9467bd"}
 SERIES_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
-
-
-def served_document():
-    """The current session's Bokeh document when served (`panel serve`), else None (a notebook, a
-    test, a script). `pn.state.served` only looks at the caller's module, so this asks the document."""
-    doc = pn.state.curdoc
-    return doc if doc is not None and doc.session_context is not None else None
-
-
-def soon(fn: Callable[..., None], *args) -> None:
-    """Call `fn(*args)` in a turn of its own of the session's event loop (now, if not served).
-
-    The server's one event loop answers every page and every request in turns; a turn that updates
-    a whole page at once holds all of them up for as long as it takes, which on a busy machine
-    stretches to seconds. Small turns keep every answer short.
-    """
-    doc = served_document()
-    if doc is None:
-        fn(*args)
-    else:
-        doc.add_next_tick_callback(partial(fn, *args))
 
 
 def fit_color_range(mapper, values: np.ndarray) -> None:

@@ -12,7 +12,7 @@ from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, LegendItem, LinearColorMapper
 
 from .base import View, new_figure
-from .live_text import LiveHTML
+from ..serving.live_text import LiveHTML
 
 
 class FlowAtTime(View):

@@ -19,8 +19,9 @@ from bokeh.models import ColumnDataSource, LinearColorMapper
 from bokeh.palettes import Viridis256
 from vtkmodules.vtkCommonCore import vtkLogger
 
-from .base import View, new_figure, served_document, soon
-from .live_text import LiveMarkdown
+from ..serving.turns import served_document, soon
+from .base import View, new_figure
+from ..serving.live_text import LiveMarkdown
 
 # The VTK pane only serialises the scene; nothing renders on the server. Without a display
 # VTK still warns about the X connection it never needs: keep its log to errors.

@@ -27,7 +27,7 @@ def test_tick_feeds_every_view(app):
 
 
 def test_views_wait_for_their_page_while_the_status_goes_on(app):
-    """Served, the views are fed only once every part of the page is in (sandbox/ui/filling.py)."""
+    """Served, the views are fed only once every part of the page is in (sandbox/serving/filling.py)."""
     c = app.controller
     c.views_ready = False
     c.runner.run_headless(15)

@@ -1,9 +1,9 @@
-"""A page's updates wait for its browser to have drawn the last one (sandbox/ui/pacing.py)."""
+"""A page's updates wait for its browser to have drawn the last one (sandbox/serving/pacing.py)."""
 import pytest
 
 from sandbox.runtime.runner import RunnerState
-from sandbox.ui import pacing
-from sandbox.ui.pacing import BrowserPacer
+from sandbox.serving import pacing
+from sandbox.serving.pacing import BrowserPacer
 from tests.apps.conftest import opened_app
 from tests.conftest import wait_until
 

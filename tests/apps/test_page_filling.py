@@ -1,6 +1,6 @@
 """A served page's parts come one by one after it has loaded, with a line saying how far it got;
 a row of views comes view by view; a part that fails to build is replaced by a message and the
-others still come (sandbox/ui/filling.py). Unserved, each step runs at once."""
+others still come (sandbox/serving/filling.py). Unserved, each step runs at once."""
 from contextlib import contextmanager
 from functools import partial
 from types import SimpleNamespace
@@ -9,8 +9,8 @@ import panel as pn
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-from sandbox.ui import filling as filling_module
-from sandbox.ui.filling import InPieces, PageFilling
+from sandbox.serving import filling as filling_module
+from sandbox.serving.filling import InPieces, PageFilling
 from tests.apps.conftest import build_app
 from tests.conftest import wait_until
 

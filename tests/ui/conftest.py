@@ -68,7 +68,7 @@ def record_errors(page):
 
 def wait_until_built(page, timeout_ms: int = 120_000) -> None:
     """Until every part of an app's page has come (they come one by one once the page has loaded,
-    sandbox/ui/filling.py): its controls are there and its loading line is gone."""
+    sandbox/serving/filling.py): its controls are there and its loading line is gone."""
     page.get_by_role("button", name="Start", exact=True).wait_for(timeout=timeout_ms)
     page.locator(".sandbox-loading").wait_for(state="hidden", timeout=timeout_ms)
 
@@ -95,6 +95,6 @@ SOURCE_LENGTH_JS = over_bokeh_data("let out = 0;", "const col = get(name); if (c
 # The last step plotted by the source holding `name` (-1 when none holds a point).
 LAST_STEP_JS = over_bokeh_data(
     "let out = -1;", 'const col = get(name), steps = get("step"); if (col && steps) for (const s of steps) out = Math.max(out, s);')
-# [sent, drawn] of each page-pacing signal (sandbox/ui/pacing.py) in the page.
+# [sent, drawn] of each page-pacing signal (sandbox/serving/pacing.py) in the page.
 PACING_JS = over_bokeh_data(
     "const out = [];", 'if (get("sent") !== undefined && get("drawn") !== undefined) out.push([get("sent"), get("drawn")]);')

@@ -5,7 +5,7 @@ The browser load test runs its eight Chromium pages on the server's two cores, s
 of the server's answers is mostly how the cores are shared (RELIABILITY.md). A `HeadlessPage` does
 what a page does on the wire and nothing more: it fetches the app's HTML (which builds the session,
 as a browser's visit does), connects, pulls the document, says it is ready, clicks buttons as Bokeh
-button events, and answers the pacing signal (`sandbox/ui/pacing.py`) as soon as each number
+button events, and answers the pacing signal (`sandbox/serving/pacing.py`) as soon as each number
 arrives, as a browser with CPU to spare would. The server does the whole work of every session;
 only the drawing is gone.
 
@@ -81,7 +81,7 @@ class HeadlessPage:
     # ---- what a browser does ---------------------------------------------------
     async def open(self, timeout: float = 300) -> None:
         """Visit the page, connect to its session, pull its document, say it is ready and wait until
-        every part of it has come (after the page has loaded, one by one: sandbox/ui/filling.py)."""
+        every part of it has come (after the page has loaded, one by one: sandbox/serving/filling.py)."""
         page = await AsyncHTTPClient().fetch(f"{self.url}/{self.app}", connect_timeout=timeout, request_timeout=timeout)
         token = TOKEN.search(page.body.decode()).group(1)
         host = self.url.split("//", 1)[1]

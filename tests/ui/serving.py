@@ -37,7 +37,7 @@ class Server:
             [sys.executable, "-m", "panel", "serve", *sorted(f"apps/{f.name}" for f in (ROOT / "apps").glob("*.py")),
              "--index", "index",
              "--address", "127.0.0.1", "--port", str(self.port),
-             "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--setup", str(ROOT / "sandbox" / "ui" / "serve_setup.py"), *args],
+             "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--setup", str(ROOT / "sandbox" / "serving" / "serve_setup.py"), *args],
             cwd=tmp_path, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         self.url = f"http://127.0.0.1:{self.port}"

@@ -18,7 +18,7 @@ def test_start_and_pause_the_memories_in_the_browser(server, page):
     wait_for_step(page, lambda s: s > 300)
     wait_for_points(page, "error_d64", lambda n: n > 5)           # every size's error curve streams
     wait_for_points(page, "error_d4", lambda n: n > 5)
-    # The page answers each update once it has drawn it (sandbox/ui/pacing.py), so updates keep coming.
+    # The page answers each update once it has drawn it (sandbox/serving/pacing.py), so updates keep coming.
     [(sent, _)] = page.evaluate(PACING_JS)          # one controller, one signal
     wait_until(lambda: page.evaluate(PACING_JS)[0][1] >= sent + 5, timeout=30, interval=0.2,
                what="the page draws 5 more updates")

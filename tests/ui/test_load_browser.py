@@ -137,7 +137,7 @@ def test_eight_sessions_train_two_at_a_time_and_the_server_stays_responsive(capp
     wait_for(lambda: capped_server.threads() <= baseline_threads, f"threads back to {baseline_threads}", timeout=90)
     assert loaded_threads > baseline_threads + SESSIONS     # the sessions did start threads of their own
     # Tabs closed while two of them trained: updates on their way met closed sockets, which Panel's
-    # unawaited writes logged as "Task exception was never retrieved" (sandbox/ui/closed_sockets.py).
+    # unawaited writes logged as "Task exception was never retrieved" (sandbox/serving/closed_sockets.py).
     assert capped_server.python_errors() == [], capped_server.output()[-3000:]
 
 

@@ -34,8 +34,8 @@ def test_eight_training_sessions_get_every_answer_within_a_second(capped_server)
         opened_s, opening = time.monotonic() - started, opening.stop()
         print(f"8 pages opened together in {opened_s:.1f} s; liveness meanwhile: {opening}")
         # Opened together, until every part of every page has come. Their first turns (scripts) are run
-        # one at a time (sandbox/ui/build_queue.py), their parts made and put in piece by piece, a view
-        # per step, with passes of the loop between steps to answer others (sandbox/ui/filling.py,
+        # one at a time (sandbox/serving/build_queue.py), their parts made and put in piece by piece, a view
+        # per step, with passes of the loop between steps to answer others (sandbox/serving/filling.py,
         # turns.py): measured max 0.22-0.35 s here, 0.25 s with a core kept busy beside the server
         # (built back to back in one turn each: 8.4-9.1 s; one build at a time: 2.0-2.2 s; parts whole,
         # one per step: 0.41-0.58 s, once 1.05 s in CI).

@@ -1,12 +1,12 @@
 """Text panes rewritten while training keep the stylesheets their page was built with, so an update
-carries no models and Bokeh does not walk the whole document again (see sandbox/views/live_text.py)."""
+carries no models and Bokeh does not walk the whole document again (see sandbox/serving/live_text.py)."""
 from __future__ import annotations
 
 import panel as pn
 import pytest
 from bokeh.document import Document
 
-from sandbox.views.live_text import LiveAlert, LiveHTML, LiveMarkdown
+from sandbox.serving.live_text import LiveAlert, LiveHTML, LiveMarkdown
 
 
 def served_in_a_template(pane):

@@ -1,4 +1,4 @@
-"""`panel serve --setup sandbox/ui/serve_setup.py`: what the sandbox adds to a server before it runs
+"""`panel serve --setup sandbox/serving/serve_setup.py`: what the sandbox adds to a server before it runs
 (the Makefile and the tests' server pass it; keep it when you serve by hand).
 
 - `build_queue.py`: pages opened together are built one at a time, the network read between builds.

@@ -16,7 +16,7 @@ from typing import Callable, Iterator, Union
 
 import panel as pn
 
-from ..views.live_text import LiveAlert, LiveHTML
+from .live_text import LiveAlert, LiveHTML
 from .turns import later
 
 log = logging.getLogger(__name__)

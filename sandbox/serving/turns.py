@@ -18,7 +18,29 @@ from collections import deque
 from functools import partial
 from typing import Callable
 
-from ..views.base import served_document
+import panel as pn
+
+
+def served_document():
+    """The current session's Bokeh document when served (`panel serve`), else None (a notebook, a
+    test, a script). `pn.state.served` only looks at the caller's module, so this asks the document."""
+    doc = pn.state.curdoc
+    return doc if doc is not None and doc.session_context is not None else None
+
+
+def soon(fn: Callable[..., None], *args) -> None:
+    """Call `fn(*args)` in a turn of its own of the session's event loop (now, if not served).
+
+    The server's one event loop answers every page and every request in turns; a turn that updates
+    a whole page at once holds all of them up for as long as it takes, which on a busy machine
+    stretches to seconds. Small turns keep every answer short.
+    """
+    doc = served_document()
+    if doc is None:
+        fn(*args)
+    else:
+        doc.add_next_tick_callback(partial(fn, *args))
+
 
 log = logging.getLogger(__name__)
 # After an item, passes of the loop before the next: a request takes three or four passes to be

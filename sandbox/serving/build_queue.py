@@ -1,12 +1,12 @@
 """Pages are built one at a time, with the network read between two builds.
 
-Served with `panel serve --setup sandbox/ui/build_queue.py` (the Makefile and the tests' server do).
+Served with `panel serve --setup sandbox/serving/build_queue.py` (the Makefile and the tests' server do).
 Bokeh builds a new session's document inside the request that asks for the page, in one turn of the
 server's one event loop (0.15-0.2 s of CPU on an idle server now that a page's parts come later),
 and asyncio runs every turn that is ready before it reads the network again. So pages opened at
 the same moment were built back to back, and every other page and request waited for all of them:
 up to 8-9 s with eight (when a page was built whole in its first turn). Here a new session's build
-waits for its turn in the server's queue of page work (`sandbox/ui/turns.py`): after the
+waits for its turn in the server's queue of page work (`sandbox/serving/turns.py`): after the
 build before it, and the parts other pages are making, with some passes of the loop after each, in
 which it answers what has arrived meanwhile.
 """
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def one_build_at_a_time(create_session_if_needed, queue=None):
     """Wrap `ApplicationContext.create_session_if_needed`: a new session is built in a turn of the
-    server's queue of page work (`sandbox.ui.turns`, shared with the parts pages make after they have
+    server's queue of page work (`sandbox.serving.turns`, shared with the parts pages make after they have
     loaded). Sessions that exist, or are being built, are passed straight through (a page's
     websocket connecting to the session its visit built)."""
 
@@ -32,7 +32,7 @@ def one_build_at_a_time(create_session_if_needed, queue=None):
         # (A Bokeh without these tables has every call spaced: slower to connect, never broken.)
         if session_id in getattr(self, "_sessions", ()) or session_id in getattr(self, "_pending_sessions", ()):
             return await create_session_if_needed(self, session_id, *args, **kwargs)
-        from sandbox.ui.turns import TURNS      # (imports Panel and the sandbox: not before the server runs)
+        from sandbox.serving.turns import TURNS      # (imports Panel and the sandbox: not before the server runs)
         async with (queue or TURNS).turn():
             return await create_session_if_needed(self, session_id, *args, **kwargs)
 

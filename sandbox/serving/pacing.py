@@ -13,7 +13,7 @@ import time
 import param
 from panel.reactive import ReactiveHTML
 
-from ..views.base import served_document, soon
+from .turns import served_document, soon
 
 # After the patches that asked for it are applied, the browser waits for the next frame (where Bokeh
 # and VTK.js draw) and for the work queued in it, then answers with the number it was sent.
