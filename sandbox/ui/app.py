@@ -106,4 +106,4 @@ class StudyApp(Page):
         return [self.controller]
 
     def _views(self) -> list:
-        return [self.controller.timeline, *(InPieces(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]
+        return [self.controller.timeline.__panel__, *(InPieces(pn.Row, *row, sizing_mode="stretch_width") for row in self.rows)]

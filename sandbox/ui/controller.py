@@ -26,6 +26,7 @@ from ..serving.memory import release_after_collection
 from ..serving.pacing import BrowserPacer
 from ..serving.polling import every
 from .run_files import RunFiles
+from .timeline import Timeline
 from .url import parse_query, query_for
 
 STATE_COLORS = {"idle": "#7f7f7f", "running": "#2ca02c", "queued": "#9467bd", "paused": "#ff7f0e",
@@ -37,8 +38,6 @@ class StudyController(Viewer):
     step = param.Integer(default=0)
     steps_per_second = param.Number(default=0.0)
     message = param.String(default="")
-    follow_live = param.Boolean(default=True, doc="Views follow the newest step; off while scrubbing.")
-    shown_step = param.Integer(default=0)
 
     def __init__(self, study_cls, views=(), preset: str | None = None, runs_root: str | Path = "runs",
                  period_ms: int = 200, snapshot_every: int = 10, study_params: dict | None = None,
@@ -60,13 +59,12 @@ class StudyController(Viewer):
         # most this often while running: on a small machine the browser's redraws otherwise
         # take the core the training thread needs.
         self.array_period_s = array_period_s
-        self._shown_at = self._slider_at = 0.0
+        self._shown_at = 0.0
         self._shown_key = None
         self._run_id = None
         self._callback = None
         self._runner_message = ""
         self._covered = ""      # the page's own message while one of the run's covers it
-        self._syncing_slider = False
         # Served, a page's parts come after it has loaded (sandbox/serving/filling.py), and the views are
         # fed only once all are in: a view's data changed while its part is on its way reached the
         # browser before the part itself ("reference … isn't known").
@@ -98,11 +96,8 @@ class StudyController(Viewer):
         self.pause_button.on_click(lambda e: self.runner.pause())
         self.step_button.on_click(lambda e: self.runner.step_n(self.step_count.value))
         self.reset_button.on_click(lambda e: self.reset())
-        self.time_slider = pn.widgets.IntSlider(label="Time: step shown", start=0, end=1, value=0,
-                                                sizing_mode="stretch_width", css_classes=["sandbox-time"])
-        self.time_slider.param.watch(self._on_scrub, "value_throttled")
-        self.live_button = pn.widgets.Button(label="Follow live", width=100)
-        self.live_button.on_click(lambda e: self.go_live())
+        self.timeline = Timeline(self.runner.ring, show=self._show, current_run=lambda: self._run_id,
+                                 on_live=self._forget_shown)
         self.files = RunFiles(self.runner, self.study_cls, self.runs_root, shown=self._shown_snapshot,
                               on_loaded=self._apply_loaded, say=partial(setattr, self, "message"))
         self.status = LiveHTML(self._status_html(), sizing_mode="stretch_width")
@@ -175,39 +170,29 @@ class StudyController(Viewer):
             setattr(self.settings, name, value)
 
     def go_live(self) -> None:
-        self.follow_live = True
-        self._shown_key = None
+        self.timeline.go_live()
 
-    def _on_scrub(self, event) -> None:
-        if not self._syncing_slider:
-            self.scrub_to(event.new)
+    def _forget_shown(self) -> None:
+        self._shown_key = None      # following live again: the newest snapshot is shown at the next tick
+
+    def scrub_to(self, step: int) -> None:
+        """Show every view as it was at the recorded step nearest to `step`."""
+        self.timeline.scrub_to(step)
+
+    @property
+    def follow_live(self) -> bool:
+        return self.timeline.follow_live
+
+    @property
+    def shown_step(self) -> int:
+        return self.timeline.shown_step
 
     def add_views(self, *views) -> None:
         """Views fed by this controller. A step clicked in any of them (a point of a curve, of a
         trajectory) is shown by all."""
         for view in views:
             self.views.append(view)
-            view.param.watch(self._on_pick, "picked_step", onlychanged=False)
-
-    def _on_pick(self, event) -> None:
-        if event.new is None:
-            return
-        self.scrub_to(event.new)
-        if self.follow_live:
-            return  # nothing recorded to show
-        self._syncing_slider = True
-        try:   # the slider shows the step on screen (the recorded one nearest to the pick)
-            self.time_slider.value = min(max(self.shown_step, self.time_slider.start), self.time_slider.end)
-        finally:
-            self._syncing_slider = False
-
-    def scrub_to(self, step: int) -> None:
-        """Show every view as it was at the recorded step nearest to `step`."""
-        snap = self.runner.ring.at(step)
-        if snap is None or snap.run_id != self._run_id:
-            return
-        self.follow_live = False
-        self._show(snap)
+            view.param.watch(lambda event: self.timeline.pick(event.new), "picked_step", onlychanged=False)
 
     def save(self) -> None:
         """Ask the training thread to write the run, weights included (it owns them)."""
@@ -322,14 +307,7 @@ class StudyController(Viewer):
             self._run_id = snap.run_id
         for view in self.views:
             self._guard(view.update_history, r.history)
-        now = time.monotonic()
-        if now - self._slider_at >= 1.0 or r.state != RunnerState.RUNNING:  # a slider redraw is costly
-            self._slider_at = now
-            self._syncing_slider = True
-            try:
-                self.time_slider.param.update(end=max(r.step, 1), **({"value": r.step} if self.follow_live else {}))
-            finally:
-                self._syncing_slider = False
+        self.timeline.keep_up(r.step, running=r.state == RunnerState.RUNNING)
         fresh = snap is not None and snap.key != self._shown_key
         throttled = r.state == RunnerState.RUNNING and time.monotonic() - self._shown_at < self.array_period_s
         if self.follow_live and fresh and not throttled:
@@ -340,7 +318,7 @@ class StudyController(Viewer):
             soon(self._show_in, view, snap, None if self.follow_live else snap.step)
         self._shown_key = snap.key
         self._shown_at = time.monotonic()
-        self.shown_step = snap.step
+        self.timeline.shown_step = snap.step
 
     def _show_in(self, view, snap, marked_step) -> None:
         self._guard(view.update, snap)
@@ -397,6 +375,3 @@ class StudyController(Viewer):
             self.pacer.signal,
             sizing_mode="stretch_width",
         )
-
-    def timeline(self):
-        return pn.Row(self.time_slider, self.live_button, sizing_mode="stretch_width")

@@ -156,7 +156,7 @@ def test_clicking_a_step_on_a_curve_or_the_path_shows_every_view_at_it(app):
     recorded = list(accuracy.source.data["step"])            # the observer skips steps when busy
     picked = int(recorded[len(recorded) // 2])
     accuracy._on_tap(type("Tap", (), {"x": picked * 1.04, "y": 0.5})())   # near it on the log axis
-    assert not c.follow_live and c.shown_step == picked and c.time_slider.value == picked
+    assert not c.follow_live and c.shown_step == picked and c.timeline.slider.value == picked
     assert accuracy.marker.location == picked
     assert above.path.data["step"][-1] == picked and above.current.data["alpha"][0] == above.path.data["alpha"][-1]
     # A click on the path's point of step 20 in the map from above.
